@@ -1,0 +1,89 @@
+/**
+ * `@knet/core`: the contract every knet package implements, and the engine.
+ *
+ * @packageDocumentation
+ */
+
+// errors
+export { KnetError, isKnetError, formatKnetError, ERRNO_TEXT } from './errors/knet-error.js';
+export type { KnetErrorCode, KnetErrorDetails } from './errors/knet-error.js';
+
+// ip
+export {
+  parseIpv4,
+  tryParseIpv4,
+  formatIpv4,
+  isIpv4,
+  parseIpv4Cidr,
+  formatIpv4Cidr,
+  cidrContains,
+  cidrsOverlap,
+  cidrSize,
+  cidrLast,
+  nthSubnet,
+  prefixMask,
+} from './ip/ipv4.js';
+export type { Ipv4Cidr, ParseCidrOptions } from './ip/ipv4.js';
+export { parseMac, macToBytes, macFromBytes, isMulticastMac, macToNumber, BROADCAST_MAC, ZERO_MAC } from './ip/mac.js';
+export type { Mac } from './ip/mac.js';
+
+// util
+export { SeededRng, hashString } from './util/seeded-rng.js';
+
+// host
+export type { Host, LinkAddOptions, LinkSetOptions, RouteOptions, NeighOptions, FdbOptions } from './host/host.js';
+export type {
+  LinkKind,
+  OperState,
+  BridgePortInfo,
+  VxlanInfo,
+  LinkInfo,
+  Scope,
+  AddressInfo,
+  RouteType,
+  RouteProto,
+  RouteInfo,
+  NeighState,
+  NeighInfo,
+  FdbInfo,
+  NetnsMeta,
+} from './host/types.js';
+
+// packet
+export {
+  ETH_P_IP,
+  ETH_P_ARP,
+  ETH_P_IPV6,
+  ETH_P_8021Q,
+  IPPROTO_ICMP,
+  IPPROTO_IPIP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  IPPROTO_ICMPV6,
+  IPPROTO_SCTP,
+  TCP_FIN,
+  TCP_SYN,
+  TCP_RST,
+  TCP_PSH,
+  TCP_ACK,
+} from './packet/types.js';
+export type {
+  EthernetFrame,
+  RawPayload,
+  ArpPacket,
+  Ipv4Packet,
+  Ipv6Packet,
+  IcmpMessage,
+  UdpDatagram,
+  VxlanPacket,
+  TcpSegment,
+} from './packet/types.js';
+// packet codecs (packet/*.ts) — exports added below
+
+// k8s manifests and cluster state — exports added below
+
+// iproute2 formatters — exports added below
+
+// ipam — exports added below
+
+// kernel (SimHost) and trace — exports added below
