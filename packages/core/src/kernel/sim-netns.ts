@@ -1,0 +1,75 @@
+import type { NetnsMeta, Scope } from '../host/types.js';
+import type { SimLink } from './link/sim-link.js';
+import { NeighTable } from './neigh/neigh-table.js';
+import { RouteTable, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './route/route-table.js';
+import { SocketTable } from './socket/socket-table.js';
+import { SysctlTable } from './sysctl-table.js';
+
+/** An IPv4 address on a simulated device. */
+export interface SimAddress {
+  readonly ip: number;
+  readonly prefix: number;
+  readonly broadcast?: number;
+  readonly scope: Scope;
+  readonly label: string;
+  link: SimLink;
+}
+
+/**
+ * One network namespace of the simulated kernel: its devices, addresses, FIB, neighbours,
+ * sysctls and sockets.
+ *
+ * @remarks Linux equivalent: `struct net`. Policy routing uses the three default rules
+ * (local 0, main 32766, default 32767); custom rules are not modelled yet.
+ */
+export class SimNetns {
+  readonly name: string;
+  readonly meta: NetnsMeta;
+  readonly links = new Map<string, SimLink>();
+  readonly byIndex = new Map<number, SimLink>();
+  nextIfindex = 1;
+  readonly addresses: SimAddress[] = [];
+  /** Local addresses by value, for the hot "is this mine?" check. */
+  readonly localAddrs = new Map<number, SimAddress>();
+  readonly tables = new Map<number, RouteTable>([
+    [RT_TABLE_LOCAL, new RouteTable(RT_TABLE_LOCAL)],
+    [RT_TABLE_MAIN, new RouteTable(RT_TABLE_MAIN)],
+    [RT_TABLE_DEFAULT, new RouteTable(RT_TABLE_DEFAULT)],
+  ]);
+  readonly neigh = new NeighTable();
+  readonly sysctl: SysctlTable;
+  readonly sockets = new SocketTable();
+  /** IPv4 identification counter for locally generated packets. */
+  ipId = 1;
+
+  constructor(name: string, meta: NetnsMeta) {
+    this.name = name;
+    this.meta = meta;
+    this.sysctl = new SysctlTable(this);
+  }
+
+  /** The table with this id, created on first use (as `ip route add ... table N` does). */
+  table(id: number): RouteTable {
+    let t = this.tables.get(id);
+    if (t === undefined) {
+      t = new RouteTable(id);
+      this.tables.set(id, t);
+    }
+    return t;
+  }
+
+  /** The local table. */
+  get local(): RouteTable {
+    return this.table(RT_TABLE_LOCAL);
+  }
+
+  /** The main table. */
+  get main(): RouteTable {
+    return this.table(RT_TABLE_MAIN);
+  }
+
+  /** Addresses of one device, in the order they were added (the first is primary). */
+  addressesOf(link: SimLink): SimAddress[] {
+    return this.addresses.filter((a) => a.link === link);
+  }
+}
