@@ -85,6 +85,38 @@ export type {
 // iproute2 formatters — exports added below
 
 // ipam — exports added below
+export {
+  canonicalizeRange,
+  canonicalizeRangeSet,
+  rangeContains,
+  rangeFor,
+  rangeSetContains,
+  rangesOverlap,
+  rangeSetsOverlap,
+  formatRange,
+  formatRangeSet,
+} from './ipam/range-set.js';
+export type { RangeConf, IpRange, RangeSet } from './ipam/range-set.js';
+export {
+  IPAM_LINE_BREAK,
+  LAST_RESERVED_IP_PREFIX,
+  DEFAULT_HOST_LOCAL_DATA_DIR,
+  formatIpamReservation,
+} from './ipam/ipam-store.js';
+export type { IpamStore } from './ipam/ipam-store.js';
+export { MemoryIpamStore } from './ipam/memory-ipam-store.js';
+export { parseHostLocalConf } from './ipam/host-local-conf.js';
+export type {
+  HostLocalRouteConf,
+  HostLocalIpamConf,
+  HostLocalNetConf,
+  ParseHostLocalConfOptions,
+  HostLocalConfig,
+} from './ipam/host-local-conf.js';
+export { HostLocalAllocator, HostLocalRangeIterator } from './ipam/host-local-allocator.js';
+export type { HostLocalLease } from './ipam/host-local-allocator.js';
+export { hostLocalAdd, hostLocalDel, hostLocalCheck } from './ipam/host-local.js';
+export type { HostLocalArgs, HostLocalIpConfig, HostLocalResult } from './ipam/host-local.js';
 
 // kernel (SimHost) and trace — exports added below
 export { SimHost, createSimHost, IFNAMSIZ_MAX } from './kernel/sim-host.js';
