@@ -83,6 +83,17 @@ export type {
 // k8s manifests and cluster state — exports added below
 
 // iproute2 formatters — exports added below
+export { formatIpLink } from './format/format-ip-link.js';
+export type { FormatIpLinkOptions } from './format/format-ip-link.js';
+export { formatIpAddr } from './format/format-ip-addr.js';
+export type { FormatIpAddrOptions } from './format/format-ip-addr.js';
+export { formatIpRoute } from './format/format-ip-route.js';
+export type { FormatIpRouteOptions } from './format/format-ip-route.js';
+export { formatIpNeigh } from './format/format-ip-neigh.js';
+export type { FormatIpNeighOptions } from './format/format-ip-neigh.js';
+export { formatBridgeFdb } from './format/format-bridge-fdb.js';
+export type { FormatBridgeFdbOptions } from './format/format-bridge-fdb.js';
+export type { LinkContextOptions } from './format/ip-link-fields.js';
 
 // ipam — exports added below
 export {
