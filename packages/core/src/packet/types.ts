@@ -105,6 +105,13 @@ export interface IcmpMessage {
   readonly id?: number;
   readonly seq?: number;
   readonly nextHopMtu?: number;
+  /**
+   * The raw 32-bit rest-of-header word (bytes 4-7), for what the fields above do not model:
+   * the redirect gateway (type 5), the parameter-problem pointer (type 12), non-zero unused
+   * bits. When set, the encoder writes it instead of `id`/`seq`/`nextHopMtu`; the decoder
+   * sets it only when those fields cannot reproduce the word.
+   */
+  readonly rest?: number;
   readonly data: Uint8Array;
 }
 
