@@ -81,6 +81,71 @@ export type {
 // packet codecs (packet/*.ts) — exports added below
 
 // k8s manifests and cluster state — exports added below
+export type {
+  SourceRef,
+  Labels,
+  CniSpec,
+  CloudRouteTableSpec,
+  FabricSpec,
+  KnetClusterSpec,
+  ClusterNode,
+  ContainerPort,
+  ClusterContainer,
+  ClusterPod,
+  ServicePort,
+  ClusterService,
+  SliceEndpoint,
+  ClusterEndpointSlice,
+  ManifestWarning,
+  ClusterState,
+} from './cluster/cluster-state.js';
+export type {
+  NodeContext,
+  FabricContext,
+  PodAttachment,
+  PodNetworkResult,
+  NetworkPlugin,
+} from './cluster/network-plugin.js';
+export { loadManifests } from './k8s/load-manifests.js';
+export type { ManifestInput, LoadedObject, LoadedManifests } from './k8s/load-manifests.js';
+export { locateJsonError } from './k8s/locate-json-error.js';
+export { manifestError, manifestWarning, sourceFieldPath } from './k8s/manifest-context.js';
+export type { ManifestContext } from './k8s/manifest-context.js';
+export { isManifestObject, isValidPortName, PORT_PROTOCOLS } from './k8s/manifest-fields.js';
+export type { ManifestObject } from './k8s/manifest-fields.js';
+export { validateMetadata } from './k8s/validate-metadata.js';
+export type { ObjectMetadata } from './k8s/validate-metadata.js';
+export { validateNamespace, namespaceLabels, LABEL_METADATA_NAME } from './k8s/validate-namespace.js';
+export type { ValidatedNamespace } from './k8s/validate-namespace.js';
+export { validateNode } from './k8s/validate-node.js';
+export type { ValidatedNode } from './k8s/validate-node.js';
+export { validatePod } from './k8s/validate-pod.js';
+export type { ValidatedPod } from './k8s/validate-pod.js';
+export { validateService, DEFAULT_CLIENT_IP_TIMEOUT_SECONDS } from './k8s/validate-service.js';
+export type { ValidatedService } from './k8s/validate-service.js';
+export { validateEndpointSlice, LABEL_SERVICE_NAME, LABEL_MANAGED_BY } from './k8s/validate-endpoint-slice.js';
+export type { ValidatedEndpointSlice } from './k8s/validate-endpoint-slice.js';
+export { validateEndpoints } from './k8s/validate-endpoints.js';
+export type { ValidatedEndpoints, EndpointsSubset, EndpointsAddress, EndpointsPort } from './k8s/validate-endpoints.js';
+export {
+  mirrorEndpoints,
+  shouldMirrorEndpoints,
+  MIRRORING_CONTROLLER_NAME,
+  LABEL_SKIP_MIRROR,
+  LEADER_ELECTION_ANNOTATION,
+  DEFAULT_MIRRORING_MAX_ENDPOINTS_PER_SUBSET,
+} from './k8s/mirror-endpoints.js';
+export type { MirrorEndpointsOptions } from './k8s/mirror-endpoints.js';
+export { validateLabelSelector, LABEL_SELECTOR_OPERATORS } from './k8s/validate-label-selector.js';
+export { validateNetworkPolicy } from './k8s/validate-network-policy.js';
+export type { ValidatedNetworkPolicy } from './k8s/validate-network-policy.js';
+export { validateKnetCluster, KNET_CLUSTER_API_VERSION, KNET_CLUSTER_DEFAULTS } from './k8s/validate-knet-cluster.js';
+export type { KnetClusterSpecInput, ValidatedKnetCluster } from './k8s/validate-knet-cluster.js';
+export { buildClusterState, KNOWN_KINDS } from './cluster/build-cluster-state.js';
+export type { BuildClusterStateOptions } from './cluster/build-cluster-state.js';
+export { CidrSet } from './cluster/cidr-set.js';
+export { deriveFabricCidr, EMPTY_FABRIC_CIDR, MAX_DERIVED_FABRIC_PREFIX } from './cluster/derive-fabric-cidr.js';
+export { EXAMPLE_CLUSTER_YAML, EXAMPLE_CLUSTER_FILE, loadExampleCluster } from './example/example-cluster.js';
 
 // iproute2 formatters — exports added below
 export { formatIpLink } from './format/format-ip-link.js';
@@ -141,3 +206,23 @@ export { NeighTable, NEIGH_DEFAULTS } from './kernel/neigh/neigh-table.js';
 export { SysctlTable } from './kernel/sysctl-table.js';
 export { SocketTable } from './kernel/socket/socket-table.js';
 export type { SimSocket } from './kernel/socket/socket-table.js';
+export { PacketEngine, synOptions } from './kernel/packet-engine.js';
+export type { DeliveryRecord, EngineRunOptions } from './kernel/packet-engine.js';
+export type {
+  DropReason,
+  TraceFlow,
+  HopStep,
+  HopDetail,
+  TraceHop,
+  CapturedFrame,
+  TraceVerdict,
+  TraceResult,
+} from './trace/trace-types.js';
+export { resolveEndpoint, tracePacket, listenContainerPorts } from './trace/trace-packet.js';
+export type { TraceEndpoint, TracePacketOptions } from './trace/trace-packet.js';
+export { formatTraceText, formatVerdict } from './trace/format-trace-text.js';
+export type { FormatTraceTextOptions } from './trace/format-trace-text.js';
+export { formatTraceJson, TRACE_SCHEMA } from './trace/format-trace-json.js';
+export { writeTracePcap } from './trace/write-trace-pcap.js';
+export { buildCluster, clusterNames, fabricPortName, podContainerId, FABRIC } from './cluster/build-cluster.js';
+export type { BuiltCluster, BuiltPod, ClusterNames, BuildClusterOptions } from './cluster/build-cluster.js';
