@@ -79,6 +79,25 @@ export type {
   TcpSegment,
 } from './packet/types.js';
 // packet codecs (packet/*.ts) — exports added below
+export { onesComplementSum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum } from './packet/checksum.js';
+export type { DecodeResult } from './packet/decode-result.js';
+export {
+  encodeEthernetFrame,
+  encodeIpv4Packet,
+  encodeIpv6Packet,
+  ethernetFrameLength,
+  ipPacketLength,
+  icmpHasIdSeq,
+  ETHERNET_HEADER_LENGTH,
+  VXLAN_HEADER_LENGTH,
+} from './packet/packet-encoder.js';
+export { decodeEthernetFrame, decodeIpv4Packet, decodeIpv6Packet, VXLAN_UDP_PORTS } from './packet/packet-decoder.js';
+export { formatPacket, formatIpPacket } from './packet/format-packet.js';
+export type { FormatPacketOptions } from './packet/format-packet.js';
+export { PcapWriter, LINKTYPE_ETHERNET, LINKTYPE_RAW, DEFAULT_SNAPLEN } from './packet/pcap-writer.js';
+export type { PcapWriterOptions, PcapRecordOptions } from './packet/pcap-writer.js';
+export { PcapngWriter } from './packet/pcapng-writer.js';
+export type { PcapngWriterOptions, PcapngInterface, PcapngPacketOptions } from './packet/pcapng-writer.js';
 
 // k8s manifests and cluster state — exports added below
 export type {

@@ -85,9 +85,8 @@ export class SimHost implements Host {
     }
     const ns = new SimNetns(name, meta);
     this.namespaces.set(name, ns);
+    // lo starts down and without addresses; inetdev_event(NETDEV_UP) gives it 127.0.0.1/8.
     this.addLink(ns, 'lo', 'loopback', ZERO_MAC, 65536);
-    // lo gets 127.0.0.1/8 as soon as it exists; routes appear when it goes up.
-    this.addAddress(ns, this.link(ns, 'lo'), (127 << 24) >>> 0 | 1, 8, 'host');
     return ns;
   }
 
@@ -320,6 +319,12 @@ export class SimHost implements Host {
 
   private setUp(l: SimLink): void {
     l.up = true;
+    const loopback = ((127 << 24) | 1) >>> 0;
+    if (l.kind === 'loopback' && !l.netns.addresses.some((a) => a.link === l && a.ip === loopback)) {
+      // inetdev_event(NETDEV_UP) on a loopback device: 127.0.0.1/8 scope host.
+      this.addAddress(l.netns, l, loopback, 8, 'host');
+      return;
+    }
     // NETDEV_UP: fib_add_ifaddr() for every address of the device.
     for (const a of l.netns.addressesOf(l)) this.addIfaddrRoutes(a);
   }
@@ -698,29 +703,43 @@ export class SimHost implements Host {
   async fdbList(netns: string): Promise<FdbInfo[]> {
     const ns = this.ns(netns);
     const out: FdbInfo[] = [];
+    const masterEntries = (port: SimLink): void => {
+      const br = port.kind === 'bridge' ? port : port.master;
+      if (br?.bridge === undefined) return;
+      const ageNs = br.bridge.ageingTime * 1e9;
+      for (const e of br.bridge.fdb.values()) {
+        if (e.port !== port || (e.state === 'learned' && this.now - e.updated > ageNs)) continue;
+        out.push({
+          mac: e.mac,
+          dev: port.name,
+          master: br.name,
+          state: e.state,
+          self: false,
+          ...(e.state === 'learned' ? { updated: Math.floor((this.now - e.updated) / 1e9) } : {}),
+        });
+      }
+    };
+    const selfEntries = (l: SimLink): void => {
+      for (const mac of multicastList(l)) out.push({ mac, dev: l.name, state: 'permanent', self: true });
+    };
+    // rtnl_fdb_dump walks devices in ifindex order: a bridge lists its own (self) multicast
+    // addresses, then its master entries; a port lists its bridge's entries for it, then its
+    // own multicast addresses; a vxlan device lists its remote entries (checked against
+    // `bridge fdb show` on kernel 6.18).
     for (const l of [...ns.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex)) {
       if (l.bridge !== undefined) {
-        const ageNs = l.bridge.ageingTime * 1e9;
-        for (const e of l.bridge.fdb.values()) {
-          if (e.state === 'learned' && this.now - e.updated > ageNs) continue;
-          out.push({
-            mac: e.mac,
-            dev: e.port.name,
-            master: l.name,
-            state: e.state,
-            self: false,
-            ...(e.state === 'learned' ? { updated: Math.floor((this.now - e.updated) / 1e9) } : {}),
-          });
-        }
-      }
-      if (l.vxlan !== undefined) {
+        selfEntries(l);
+        masterEntries(l);
+      } else if (l.vxlan !== undefined) {
         for (const e of l.vxlan.fdb.values()) {
           for (const d of e.dsts) out.push({ mac: e.mac, dev: l.name, dst: formatIpv4(d), state: e.state === 'learned' ? 'learned' : 'permanent', self: true });
         }
+      } else {
+        masterEntries(l);
+        selfEntries(l);
       }
     }
-    // bridge fdb lists entries port by port.
-    return out.sort((a, b) => (ns.links.get(a.dev)?.ifindex ?? 0) - (ns.links.get(b.dev)?.ifindex ?? 0));
+    return out;
   }
 
   // ---- sysctl -----------------------------------------------------------------------------
@@ -739,6 +758,21 @@ export class SimHost implements Host {
   static ip(text: string): number | undefined {
     return tryParseIpv4(text);
   }
+}
+
+/**
+ * The link-layer multicast addresses a device has joined, as `bridge fdb show` lists them as
+ * `self permanent` entries: the IPv6 all-nodes group (33:33:00:00:00:01) on every Ethernet
+ * device, the IPv4 all-hosts group (01:00:5e:00:00:01) while it is up (ip_mc_up), and on an up
+ * bridge the multicast-router-discovery groups (01:00:5e:00:00:6a, 33:33:00:00:00:6a).
+ * @see linux net/ipv4/igmp.c ip_mc_up; net/bridge/br_multicast.c
+ */
+function multicastList(l: SimLink): string[] {
+  if (l.kind === 'loopback' || l.kind === 'vxlan' || !l.ethernet) return [];
+  const out = ['33:33:00:00:00:01'];
+  if (l.kind === 'bridge' && l.up) out.push('01:00:5e:00:00:6a', '33:33:00:00:00:6a');
+  if (l.up) out.push('01:00:5e:00:00:01');
+  return out;
 }
 
 /**

@@ -1,0 +1,136 @@
+import { parseArgs } from 'node:util';
+import { EXAMPLE_CLUSTER_YAML, formatKnetError, isKnetError } from '@knet/core';
+import { UsageError } from './cli-error.js';
+import { showCommand } from './commands/show-command.js';
+import { traceCommand } from './commands/trace-command.js';
+import { validateCommand } from './commands/validate-command.js';
+
+const USAGE = `knet — Kubernetes cluster networking, simulated and real
+
+usage:
+  knet example                                  print the embedded example cluster (YAML)
+  knet trace SRC DST[:PORT] [--proto tcp|udp|icmp] [-f FILE ...] [--cni NAME]
+             [-o text|json] [--pcap FILE] [--count N] [--seed N]
+                                                trace a packet hop by hop
+  knet show NODE|NS/POD [link|addr|route|neigh|fdb] [-f FILE ...] [-o text|json]
+                                                what ip/bridge would print there
+  knet validate -f FILE ...                     load and validate manifests
+
+endpoints: NS/POD, POD (namespace default), NS/POD:CONTAINER, node/NAME, an IPv4 address.
+Without -f, commands use the embedded example cluster (see "knet example").
+Options: --debug prints stack traces; -h, --help prints this.
+`;
+
+/** Result of running the CLI: what to print and the exit status. */
+export interface CliResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly code: number;
+}
+
+/**
+ * Runs the knet CLI on an argument vector (without `node` and the script).
+ * Exit status: 0 success, 1 bad input (one line naming the file, document and field), 2 usage.
+ */
+export async function runCli(argv: readonly string[]): Promise<CliResult> {
+  const debug = argv.includes('--debug');
+  try {
+    return await dispatch(argv.filter((a) => a !== '--debug'));
+  } catch (e) {
+    if (e instanceof UsageError) return { stdout: '', stderr: `knet: ${e.message}\nRun "knet --help" for usage.\n`, code: 2 };
+    if (isKnetError(e)) return { stdout: '', stderr: `knet: ${formatKnetError(e)}\n${debug ? `${e.stack}\n` : ''}`, code: 1 };
+    if (e instanceof TypeError && (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true) {
+      return { stdout: '', stderr: `knet: ${e.message}\nRun "knet --help" for usage.\n`, code: 2 };
+    }
+    return { stdout: '', stderr: `knet: internal error: ${(e as Error).message}\n${debug ? `${(e as Error).stack}\n` : ''}`, code: 70 };
+  }
+}
+
+async function dispatch(argv: readonly string[]): Promise<CliResult> {
+  const [command, ...rest] = argv;
+  const ok = (stdout: string, stderr = ''): CliResult => ({ stdout, stderr, code: 0 });
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') return ok(USAGE);
+  const common = {
+    file: { type: 'string', short: 'f', multiple: true },
+    cni: { type: 'string' },
+    output: { type: 'string', short: 'o', default: 'text' },
+    seed: { type: 'string', default: '1' },
+    help: { type: 'boolean', short: 'h' },
+  } as const;
+  const seedOf = (s: string): number => {
+    if (!/^\d+$/.test(s)) throw new UsageError(`--seed must be a non-negative integer, not "${s}"`);
+    return Number(s);
+  };
+  switch (command) {
+    case 'example': {
+      parseArgs({ args: [...rest], options: {}, allowPositionals: false, strict: true });
+      return ok(EXAMPLE_CLUSTER_YAML);
+    }
+    case 'trace': {
+      const { values, positionals } = parseArgs({
+        args: [...rest],
+        options: { ...common, proto: { type: 'string' }, pcap: { type: 'string' }, count: { type: 'string', default: '1' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (values.help === true) return ok(USAGE);
+      if (positionals.length !== 2) throw new UsageError('trace needs SRC and DST');
+      const r = await traceCommand({
+          src: positionals[0]!,
+          dst: positionals[1]!,
+          ...(values.proto !== undefined ? { proto: values.proto } : {}),
+          files: values.file ?? [],
+          ...(values.cni !== undefined ? { cni: values.cni } : {}),
+          output: values.output,
+          ...(values.pcap !== undefined ? { pcap: values.pcap } : {}),
+          count: /^\d+$/.test(values.count) ? Number(values.count) : NaN,
+          seed: seedOf(values.seed),
+        });
+      return ok(r.out, r.err);
+    }
+    case 'show': {
+      const { values, positionals } = parseArgs({ args: [...rest], options: common, allowPositionals: true, strict: true });
+      if (values.help === true) return ok(USAGE);
+      if (positionals.length < 1 || positionals.length > 2) throw new UsageError('show needs NODE|NS/POD and optionally link|addr|route|neigh|fdb');
+      const r = await showCommand({
+          target: positionals[0]!,
+          object: positionals[1] ?? 'addr',
+          files: values.file ?? [],
+          ...(values.cni !== undefined ? { cni: values.cni } : {}),
+          output: values.output,
+          seed: seedOf(values.seed),
+        });
+      return ok(r.out, r.err);
+    }
+    case 'validate': {
+      const { values, positionals } = parseArgs({ args: [...rest], options: common, allowPositionals: true, strict: true });
+      if (values.help === true) return ok(USAGE);
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (files go after -f)`);
+      if ((values.file ?? []).length === 0) throw new UsageError('validate needs -f FILE');
+      const { out, err, code } = await validateCommand(values.file ?? [], values.cni);
+      return { stdout: out, stderr: err, code };
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+/** True when this module is the process's entry point (not imported by a test). */
+function isMain(): boolean {
+  const entry = process.argv[1] ?? '';
+  return /knet(\.js)?$/.test(entry) || entry.endsWith('/dist/knet.js');
+}
+
+if (isMain()) {
+  runCli(process.argv.slice(2)).then(
+    (r) => {
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+      process.exitCode = r.code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`knet: internal error: ${String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

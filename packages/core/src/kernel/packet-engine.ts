@@ -1,0 +1,960 @@
+import { formatIpv4, prefixMask } from '../ip/ipv4.js';
+import { BROADCAST_MAC, isMulticastMac, ZERO_MAC, type Mac } from '../ip/mac.js';
+import { encodeIpv4Packet, ipPacketLength } from '../packet/packet-encoder.js';
+import { formatIpPacket, formatPacket } from '../packet/format-packet.js';
+import {
+  ETH_P_ARP,
+  ETH_P_IP,
+  IPPROTO_ICMP,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  TCP_ACK,
+  TCP_RST,
+  TCP_SYN,
+  type ArpPacket,
+  type EthernetFrame,
+  type IcmpMessage,
+  type Ipv4Packet,
+  type TcpSegment,
+  type UdpDatagram,
+} from '../packet/types.js';
+import type {
+  CapturedFrame,
+  DropReason,
+  HopDetail,
+  HopStep,
+  TraceFlow,
+  TraceHop,
+  TraceVerdict,
+} from '../trace/trace-types.js';
+import type { SimLink } from './link/sim-link.js';
+import { NEIGH_DEFAULTS, type NeighEntry } from './neigh/neigh-table.js';
+import { formatSimRoute, RT_TABLE_DEFAULT, toRouteInfo, type SimRoute } from './route/route-table.js';
+import type { SimHost } from './sim-host.js';
+import type { SimNetns } from './sim-netns.js';
+
+/** Simulated time one frame takes to cross a link (1 µs), so captures are strictly ordered. */
+const WIRE_NS = 1_000;
+/** Simulated time of a kernel step that queues work (softirq), 100 ns. */
+const STEP_NS = 100;
+/** Events one run may process before it is declared a loop. */
+const MAX_EVENTS = 200_000;
+
+/** ICMP types and codes the engine emits. @see RFC 792, RFC 1191 */
+const ICMP_ECHOREPLY = 0;
+const ICMP_DEST_UNREACH = 3;
+const ICMP_ECHO = 8;
+const ICMP_TIME_EXCEEDED = 11;
+const ICMP_NET_UNREACH = 0;
+const ICMP_HOST_UNREACH = 1;
+const ICMP_PORT_UNREACH = 3;
+const ICMP_FRAG_NEEDED = 4;
+const ICMP_PKT_FILTERED = 13;
+
+/** A packet in flight with the bookkeeping the trace needs. */
+interface Flight {
+  readonly flow: TraceFlow;
+}
+
+interface QueuedEvent {
+  readonly time: number;
+  readonly seq: number;
+  readonly run: () => void;
+}
+
+/** Who received a delivered packet (a socket, or the kernel for ICMP echo). */
+export interface DeliveryRecord {
+  readonly flow: TraceFlow;
+  readonly verdict: TraceVerdict;
+}
+
+/** Options of {@link PacketEngine.run}. */
+export interface EngineRunOptions {
+  /** Generate and trace replies (echo reply, SYN-ACK, RST, port unreachable, UDP echo). Default true. */
+  readonly replies?: boolean;
+  /** Record frames for pcap. Default true. */
+  readonly capture?: boolean;
+}
+
+/**
+ * Moves packets through a {@link SimHost}, recording every hop.
+ *
+ * @remarks
+ * Linux equivalent: the receive and transmit paths of net/core/dev.c, net/bridge/br_input.c
+ * and br_forward.c, net/ipv4/ip_input.c, ip_forward.c, ip_output.c, route.c, arp.c and
+ * neighbour.c, icmp.c; in that order of processing. Each step that a person debugging the
+ * path would look at is a {@link TraceHop}. Netfilter hook points are called where the kernel
+ * calls NF_HOOK; until the rule engine is plugged in they accept.
+ * @see linux net/ipv4/ip_input.c ip_rcv_finish, ip_forward.c ip_forward, neighbour.c __neigh_event_send
+ */
+export class PacketEngine {
+  readonly host: SimHost;
+  private queue: QueuedEvent[] = [];
+  private seq = 0;
+  private start = 0;
+  private hops: TraceHop[] = [];
+  private frames: CapturedFrame[] = [];
+  private deliveries: DeliveryRecord[] = [];
+  private drops: { flow: TraceFlow; verdict: TraceVerdict }[] = [];
+  private pending = new Map<NeighEntry, { ns: SimNetns; link: SimLink; pkt: Ipv4Packet; f: Flight; forwarded: boolean }[]>();
+  private replies = true;
+  private capture = true;
+  /** The source address chosen for the first request packet of the current trace. */
+  requestSource: number | undefined;
+
+  constructor(host: SimHost) {
+    this.host = host;
+  }
+
+  // ---- run loop ---------------------------------------------------------------------------
+
+  /** Resets the recorders and starts a new trace at the host's current time. */
+  begin(options: EngineRunOptions = {}): void {
+    this.hops = [];
+    this.frames = [];
+    this.deliveries = [];
+    this.drops = [];
+    this.queue = [];
+    this.start = this.host.now;
+    this.replies = options.replies ?? true;
+    this.requestSource = undefined;
+    this.capture = options.capture ?? true;
+  }
+
+  /** Runs queued events in time order until none is left; the host clock follows. */
+  run(): void {
+    let n = 0;
+    while (this.queue.length > 0) {
+      const ev = this.pop();
+      if (ev.time > this.host.now) this.host.now = ev.time;
+      ev.run();
+      if (++n > MAX_EVENTS) {
+        this.queue = [];
+        this.drops.push({ flow: 'request', verdict: { kind: 'dropped', reason: 'loop' } });
+        break;
+      }
+    }
+  }
+
+  /** What the last run recorded. */
+  results(): { hops: TraceHop[]; frames: CapturedFrame[]; deliveries: DeliveryRecord[]; drops: { flow: TraceFlow; verdict: TraceVerdict }[] } {
+    return { hops: this.hops, frames: this.frames, deliveries: this.deliveries, drops: this.drops };
+  }
+
+  private schedule(delay: number, run: () => void): void {
+    const ev: QueuedEvent = { time: this.host.now + delay, seq: this.seq++, run };
+    // Binary heap keyed by (time, seq).
+    const q = this.queue;
+    q.push(ev);
+    let i = q.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (PacketEngine.less(q[p]!, ev)) break;
+      q[i] = q[p]!;
+      i = p;
+    }
+    q[i] = ev;
+  }
+
+  private static less(a: QueuedEvent, b: QueuedEvent): boolean {
+    return a.time < b.time || (a.time === b.time && a.seq < b.seq);
+  }
+
+  private pop(): QueuedEvent {
+    const q = this.queue;
+    const top = q[0]!;
+    const last = q.pop()!;
+    if (q.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        const cand = (k: number): QueuedEvent => (k === i ? last : q[k]!);
+        if (l < q.length && PacketEngine.less(q[l]!, cand(m))) m = l;
+        if (r < q.length && PacketEngine.less(q[r]!, cand(m))) m = r;
+        if (m === i) break;
+        q[i] = q[m]!;
+        i = m;
+      }
+      q[i] = last;
+    }
+    return top;
+  }
+
+  // ---- recording --------------------------------------------------------------------------
+
+  private hop(
+    ns: SimNetns,
+    f: Flight,
+    step: HopStep,
+    decision: string,
+    packet: string,
+    extra: { dev?: string; detail?: HopDetail; frame?: number } = {},
+  ): void {
+    this.hops.push({
+      index: this.hops.length,
+      time: this.host.now - this.start,
+      flow: f.flow,
+      ...(ns.meta.node !== undefined ? { node: ns.meta.node } : {}),
+      netns: ns.name,
+      ...(ns.meta.pod !== undefined ? { pod: ns.meta.pod } : {}),
+      ...(extra.dev !== undefined ? { dev: extra.dev } : {}),
+      step,
+      decision,
+      ...(extra.detail !== undefined ? { detail: extra.detail } : {}),
+      packet,
+      ...(extra.frame !== undefined ? { frame: extra.frame } : {}),
+    });
+  }
+
+  private captureFrame(link: SimLink, direction: 'in' | 'out', frame: EthernetFrame | Ipv4Packet): number | undefined {
+    if (!this.capture) return undefined;
+    const ns = link.netns;
+    this.frames.push({
+      time: this.host.now - this.start,
+      netns: ns.name,
+      ...(ns.meta.node !== undefined ? { node: ns.meta.node } : {}),
+      ...(ns.meta.pod !== undefined ? { pod: ns.meta.pod } : {}),
+      dev: link.name,
+      direction,
+      linktype: link.ethernet ? 'ether' : 'raw',
+      frame,
+    });
+    return this.frames.length - 1;
+  }
+
+  private drop(ns: SimNetns, f: Flight, reason: DropReason, decision: string, packet: string, dev?: string): void {
+    this.hop(ns, f, 'drop', decision, packet, { ...(dev !== undefined ? { dev } : {}), detail: { kind: 'drop', reason } });
+    this.drops.push({ flow: f.flow, verdict: this.verdict(ns, 'dropped', { reason, ...(dev !== undefined ? { dev } : {}) }) });
+  }
+
+  private verdict(ns: SimNetns, kind: TraceVerdict['kind'], extra: { reason?: DropReason; dev?: string; socket?: string } = {}): TraceVerdict {
+    return {
+      kind,
+      ...(extra.reason !== undefined ? { reason: extra.reason } : {}),
+      netns: ns.name,
+      ...(ns.meta.node !== undefined ? { node: ns.meta.node } : {}),
+      ...(ns.meta.pod !== undefined ? { pod: ns.meta.pod } : {}),
+      ...(extra.dev !== undefined ? { dev: extra.dev } : {}),
+      ...(extra.socket !== undefined ? { socket: extra.socket } : {}),
+    };
+  }
+
+  // ---- routing ----------------------------------------------------------------------------
+
+  /**
+   * fib_lookup() with the default rules: local (pref 0), main (32766), default (32767).
+   * @see linux net/ipv4/fib_rules.c, ip-rule(8)
+   */
+  fibLookup(ns: SimNetns, dst: number): SimRoute | undefined {
+    return (
+      ns.local.lookup(dst) ??
+      ns.main.lookup(dst) ??
+      ns.tables.get(RT_TABLE_DEFAULT)?.lookup(dst)
+    );
+  }
+
+  /** The source address the kernel picks for a route (`inet_select_addr`). */
+  private selectSource(ns: SimNetns, route: SimRoute, dst: number): number | undefined {
+    if (route.prefsrc !== undefined) return route.prefsrc;
+    const dev = route.dev !== undefined ? ns.links.get(route.dev) : undefined;
+    if (dev === undefined) return undefined;
+    const addrs = ns.addressesOf(dev);
+    const target = route.gateway ?? dst;
+    const same = addrs.find((a) => a.scope !== 'host' && ((a.ip ^ target) & prefixMask(a.prefix)) === 0);
+    if (same !== undefined) return same.ip;
+    const any = addrs.find((a) => a.scope !== 'host');
+    if (any !== undefined) return any.ip;
+    // Fall back to any global address of the namespace, as inet_select_addr does.
+    for (const a of ns.addresses) if (a.scope === 'global' && a.link.up) return a.ip;
+    return undefined;
+  }
+
+  // ---- output path ------------------------------------------------------------------------
+
+  /**
+   * Sends a locally generated packet from a socket in `ns` (ip_queue_xmit / ip_send_skb):
+   * route lookup, source selection, OUTPUT, then ip_output.
+   * When `pkt.src` is 0 the source address is chosen from the route.
+   */
+  localOut(ns: SimNetns, pkt: Ipv4Packet, f: Flight, origin: string): void {
+    const route = this.fibLookup(ns, pkt.dst);
+    const summary = formatIpPacket(pkt);
+    if (route === undefined || route.type === 'unreachable' || route.type === 'prohibit' || route.type === 'blackhole') {
+      const reason: DropReason =
+        route === undefined ? 'no-route' : route.type === 'blackhole' ? 'blackhole' : route.type === 'prohibit' ? 'prohibit' : 'unreachable-route';
+      this.hop(ns, f, 'send', `${origin} sends`, summary);
+      this.drop(ns, f, reason, route === undefined ? `no route to ${formatIpv4(pkt.dst)}: connect() fails with ENETUNREACH (Network is unreachable)` : `route ${formatSimRoute(route, true)}`, summary);
+      return;
+    }
+    let out = pkt;
+    if (pkt.src === 0) {
+      const src = route.type === 'local' ? pkt.dst : this.selectSource(ns, route, pkt.dst);
+      if (src === undefined) {
+        this.hop(ns, f, 'send', `${origin} sends`, summary);
+        this.drop(ns, f, 'no-route', `no source address for ${formatIpv4(pkt.dst)} (EADDRNOTAVAIL)`, summary);
+        return;
+      }
+      out = withSrc(pkt, src);
+    }
+    if (f.flow === 'request' && this.requestSource === undefined) this.requestSource = out.src;
+    this.hop(ns, f, 'send', `${origin} sends`, formatIpPacket(out));
+    this.routeHop(ns, f, route, out);
+    // NF_INET_LOCAL_OUT (raw, mangle, nat, filter): accept until the rule engine is plugged in.
+    this.ipOutput(ns, out, route, f, false);
+  }
+
+  private routeHop(ns: SimNetns, f: Flight, route: SimRoute, pkt: Ipv4Packet): void {
+    const text = formatSimRoute(route, true);
+    this.hop(ns, f, 'route', `route to ${formatIpv4(pkt.dst)}: ${text}`, formatIpPacket(pkt), {
+      ...(route.dev !== undefined ? { dev: route.dev } : {}),
+      detail: { kind: 'route', table: toRouteInfo(route).table, route: toRouteInfo(route), text },
+    });
+  }
+
+  /** ip_output → POSTROUTING → ip_finish_output: MTU, then the neighbour layer. */
+  private ipOutput(ns: SimNetns, pkt: Ipv4Packet, route: SimRoute, f: Flight, forwarded: boolean): void {
+    const dev = route.dev !== undefined ? ns.links.get(route.dev) : undefined;
+    if (dev === undefined || !dev.up) {
+      this.drop(ns, f, 'link-down', `output device ${route.dev ?? '?'} is down`, formatIpPacket(pkt), route.dev);
+      return;
+    }
+    // NF_INET_POST_ROUTING (mangle, nat): accept until the rule engine is plugged in.
+    const mtu = route.mtu ?? dev.mtu;
+    const len = ipPacketLength(pkt);
+    if (len > mtu) {
+      if (pkt.df) {
+        if (forwarded) {
+          this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, f, mtu);
+          this.drop(ns, f, 'mtu-exceeded', `${len} bytes > mtu ${mtu} of ${dev.name} with DF set: ICMP fragmentation needed (mtu ${mtu}) sent back`, formatIpPacket(pkt), dev.name);
+        } else {
+          this.drop(ns, f, 'mtu-exceeded', `${len} bytes > mtu ${mtu} of ${dev.name} with DF set: send() fails with EMSGSIZE`, formatIpPacket(pkt), dev.name);
+        }
+      } else {
+        this.drop(ns, f, 'fragmentation-unsupported', `${len} bytes > mtu ${mtu} of ${dev.name}: the kernel would fragment; knet does not model fragmentation yet`, formatIpPacket(pkt), dev.name);
+      }
+      return;
+    }
+    if (route.type === 'local' || dev.kind === 'loopback') {
+      this.xmitEthernet(dev, { dst: ZERO_MAC, src: ZERO_MAC, etherType: ETH_P_IP, payload: pkt }, f, pkt);
+      return;
+    }
+    if (route.type === 'broadcast' || pkt.dst === 0xffffffff) {
+      this.xmitEthernet(dev, { dst: BROADCAST_MAC, src: dev.mac, etherType: ETH_P_IP, payload: pkt }, f, pkt);
+      return;
+    }
+    const nexthop = route.gateway ?? pkt.dst;
+    this.neighOutput(ns, dev, nexthop, pkt, f, forwarded);
+  }
+
+  /**
+   * neigh_output / __neigh_event_send: use a valid entry, or queue the packet and solicit.
+   * @see linux net/core/neighbour.c; arp(7)
+   */
+  private neighOutput(ns: SimNetns, dev: SimLink, nexthop: number, pkt: Ipv4Packet, f: Flight, forwarded: boolean): void {
+    if (!dev.ethernet) {
+      this.xmitIp(dev, pkt, f);
+      return;
+    }
+    const now = this.host.now;
+    let e = ns.neigh.get(dev.ifindex, nexthop, now);
+    const nh = formatIpv4(nexthop);
+    if (e === undefined || e.state === 'FAILED') {
+      e = {
+        ip: nexthop,
+        ifindex: dev.ifindex,
+        state: 'INCOMPLETE',
+        confirmed: 0,
+        updated: now,
+        reachableNs: this.reachableTime(),
+        probes: 0,
+        router: false,
+      };
+      ns.neigh.set(e);
+      this.hop(ns, f, 'neigh', `neighbour ${nh} dev ${dev.name}: no entry, resolving with ARP (packet queued, entry INCOMPLETE)`, formatIpPacket(pkt), {
+        dev: dev.name,
+        detail: { kind: 'neigh', ip: nh, state: 'INCOMPLETE', action: 'miss' },
+      });
+      this.pending.set(e, [{ ns, link: dev, pkt, f, forwarded }]);
+      this.solicit(ns, dev, e, pkt.src);
+      return;
+    }
+    if (e.state === 'INCOMPLETE') {
+      const q = this.pending.get(e) ?? [];
+      if (q.length < NEIGH_DEFAULTS.unresQlen) q.push({ ns, link: dev, pkt, f, forwarded });
+      this.pending.set(e, q);
+      this.hop(ns, f, 'neigh', `neighbour ${nh} dev ${dev.name}: INCOMPLETE, packet queued until ARP resolves`, formatIpPacket(pkt), {
+        dev: dev.name,
+        detail: { kind: 'neigh', ip: nh, state: 'INCOMPLETE', action: 'queued' },
+      });
+      return;
+    }
+    const lladdr = e.lladdr ?? BROADCAST_MAC;
+    const stateBefore = e.state;
+    if (e.state === 'STALE') {
+      // A STALE entry is used at once and enters DELAY; unconfirmed after
+      // delay_first_probe_time it is probed with unicast ARP (neigh_timer_handler).
+      e.state = 'DELAY';
+      e.updated = now;
+      const entry = e;
+      this.schedule(NEIGH_DEFAULTS.delayFirstProbeMs * 1e6, () => this.delayExpired(ns, dev, entry));
+    }
+    this.hop(ns, f, 'neigh', `neighbour ${nh} dev ${dev.name} lladdr ${lladdr} ${stateBefore}${stateBefore === 'STALE' ? ' (now DELAY)' : ''}`, formatIpPacket(pkt), {
+      dev: dev.name,
+      detail: { kind: 'neigh', ip: nh, lladdr, state: stateBefore, action: 'hit' },
+    });
+    this.xmitEthernet(dev, { dst: lladdr, src: dev.mac, etherType: ETH_P_IP, payload: pkt }, f, pkt);
+  }
+
+  private reachableTime(): number {
+    // neigh_rand_reach_time: uniformly in [base/2, 3·base/2).
+    const base = NEIGH_DEFAULTS.baseReachableMs * 1e6;
+    return Math.floor(base / 2 + this.host.rng.nextFloat() * base);
+  }
+
+  private delayExpired(ns: SimNetns, dev: SimLink, e: NeighEntry): void {
+    if (e.state !== 'DELAY' || ns.neigh.get(e.ifindex, e.ip, this.host.now) !== e) return;
+    if (this.host.now - e.confirmed <= e.reachableNs) {
+      e.state = 'REACHABLE';
+      return;
+    }
+    e.state = 'PROBE';
+    e.probes = 0;
+    this.solicit(ns, dev, e, undefined);
+  }
+
+  /**
+   * arp_solicit: broadcast requests for INCOMPLETE entries (mcast_solicit), unicast to the
+   * cached address for PROBE (ucast_solicit), retrans_time apart; then FAILED.
+   */
+  private solicit(ns: SimNetns, dev: SimLink, e: NeighEntry, pktSrc: number | undefined): void {
+    const limit = e.state === 'PROBE' ? NEIGH_DEFAULTS.ucastSolicit : NEIGH_DEFAULTS.mcastSolicit;
+    if (e.probes >= limit) {
+      e.state = 'FAILED';
+      e.updated = this.host.now;
+      const q = this.pending.get(e) ?? [];
+      this.pending.delete(e);
+      for (const p of q) {
+        this.drop(p.ns, p.f, 'neigh-failed', `neighbour ${formatIpv4(e.ip)} dev ${dev.name}: no ARP reply after ${limit} probes, entry FAILED`, formatIpPacket(p.pkt), dev.name);
+        if (p.forwarded) this.icmpError(p.ns, p.pkt, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, p.f);
+      }
+      return;
+    }
+    e.probes++;
+    // arp_solicit picks the packet's source if it is local to the device's namespace
+    // (arp_announce 0), else inet_select_addr(dev, target, RT_SCOPE_LINK).
+    let sip = pktSrc !== undefined && ns.localAddrs.has(pktSrc) ? pktSrc : undefined;
+    if (sip === undefined) {
+      const a = ns.addressesOf(dev).find((x) => ((x.ip ^ e.ip) & prefixMask(x.prefix)) === 0) ?? ns.addressesOf(dev)[0];
+      sip = a?.ip ?? 0;
+    }
+    const unicast = e.state === 'PROBE' && e.lladdr !== undefined;
+    const arp: ArpPacket = { kind: 'arp', op: 1, senderMac: dev.mac, senderIp: sip, targetMac: ZERO_MAC, targetIp: e.ip };
+    const frame: EthernetFrame = { dst: unicast ? e.lladdr! : BROADCAST_MAC, src: dev.mac, etherType: ETH_P_ARP, payload: arp };
+    const f: Flight = { flow: 'arp' };
+    this.hop(ns, f, 'arp-request', `ARP request who-has ${formatIpv4(e.ip)} tell ${formatIpv4(sip)} (${unicast ? 'unicast probe' : 'broadcast'}, probe ${e.probes}/${limit})`, formatPacket(frame), { dev: dev.name });
+    this.xmitEthernet(dev, frame, f, undefined);
+    const entry = e;
+    this.schedule(NEIGH_DEFAULTS.retransMs * 1e6, () => {
+      if (ns.neigh.get(entry.ifindex, entry.ip, this.host.now) !== entry) return;
+      if (entry.state === 'INCOMPLETE' || entry.state === 'PROBE') this.solicit(ns, dev, entry, pktSrc);
+    });
+  }
+
+  // ---- devices ----------------------------------------------------------------------------
+
+  private xmitIp(dev: SimLink, pkt: Ipv4Packet, f: Flight): void {
+    const idx = this.captureFrame(dev, 'out', pkt);
+    this.hop(dev.netns, f, 'xmit', `sent on ${dev.name} (${dev.kind}, no link layer)`, formatIpPacket(pkt), { dev: dev.name, ...(idx !== undefined ? { frame: idx } : {}) });
+    this.drop(dev.netns, f, 'device-discard', `${dev.kind} ${dev.name}: no reader attached in the simulation`, formatIpPacket(pkt), dev.name);
+  }
+
+  /** dev_queue_xmit on an Ethernet device: capture, then hand to the driver. */
+  private xmitEthernet(dev: SimLink, frame: EthernetFrame, f: Flight, pkt: Ipv4Packet | undefined): void {
+    const ns = dev.netns;
+    if (!dev.up) {
+      this.drop(ns, f, 'link-down', `${dev.name} is down`, formatPacket(frame), dev.name);
+      return;
+    }
+    if (dev.kind === 'bridge') {
+      this.brDevXmit(dev, frame, f);
+      return;
+    }
+    const idx = this.captureFrame(dev, 'out', frame);
+    const extra = { dev: dev.name, ...(idx !== undefined ? { frame: idx } : {}) };
+    switch (dev.kind) {
+      case 'loopback':
+        if (f.flow !== 'arp') this.hop(ns, f, 'xmit', `sent on lo (loopback)`, formatPacket(frame), extra);
+        this.schedule(STEP_NS, () => this.netifReceive(dev, frame, f));
+        return;
+      case 'veth': {
+        const peer = dev.peer;
+        if (f.flow !== 'arp' || pkt !== undefined) {
+          this.hop(ns, f, 'xmit', `sent on ${dev.name} (veth, peer ${peer?.name ?? '?'}${peer !== undefined && peer.netns !== ns ? ` in ${peer.netns.meta.pod ?? peer.netns.meta.node ?? peer.netns.name}` : ''})`, formatPacket(frame), extra);
+        }
+        if (peer === undefined || !dev.carrier) {
+          this.drop(ns, f, 'link-down', `${dev.name}: no carrier (peer down)`, formatPacket(frame), dev.name);
+          return;
+        }
+        this.schedule(WIRE_NS, () => this.netifReceive(peer, frame, f));
+        return;
+      }
+      case 'device':
+        // A physical uplink of the fabric: beyond it is the world outside the cluster.
+        this.hop(ns, f, 'leave', `sent out ${dev.name}: the packet leaves the cluster`, formatPacket(frame), extra);
+        this.drops.push({ flow: f.flow, verdict: this.verdict(ns, 'left-cluster', { dev: dev.name }) });
+        return;
+      case 'dummy':
+        this.drop(ns, f, 'device-discard', `dummy device ${dev.name} discards every frame`, formatPacket(frame), dev.name);
+        return;
+      default:
+        this.drop(ns, f, 'device-discard', `${dev.kind} device ${dev.name}: transmit path not modelled`, formatPacket(frame), dev.name);
+    }
+  }
+
+  /** __netif_receive_skb: a frame arrives on a device. */
+  private netifReceive(dev: SimLink, frame: EthernetFrame, f: Flight): void {
+    const ns = dev.netns;
+    if (!dev.up) return;
+    if (dev.master?.bridge !== undefined) {
+      const idx = this.captureFrame(dev, 'in', frame);
+      this.brHandleFrame(dev, frame, f, idx);
+      return;
+    }
+    if (dev.kind !== 'loopback') {
+      const idx = this.captureFrame(dev, 'in', frame);
+      const forUs = frame.dst === dev.mac || isMulticastMac(frame.dst);
+      if (!forUs) {
+        // eth_type_trans marks it PACKET_OTHERHOST; ip_rcv and arp_rcv drop it. This is the
+        // fate of flooded copies at hosts they were not meant for: not recorded as hops.
+        if (f.flow === 'request' || f.flow === 'reply') {
+          this.drops.push({ flow: f.flow, verdict: this.verdict(ns, 'dropped', { reason: 'not-for-host', dev: dev.name }) });
+        }
+        return;
+      }
+      if (f.flow !== 'arp' || (frame.payload.kind === 'arp' && this.arpIsForUs(ns, frame.payload))) {
+        this.hop(ns, f, 'receive', `received on ${dev.name}`, formatPacket(frame), { dev: dev.name, ...(idx !== undefined ? { frame: idx } : {}) });
+      }
+    }
+    if (frame.etherType === ETH_P_ARP && frame.payload.kind === 'arp') this.arpRcv(dev, frame.payload, f);
+    else if (frame.etherType === ETH_P_IP && frame.payload.kind === 'ipv4') this.ipRcv(dev, frame.payload, frame, f);
+  }
+
+  private arpIsForUs(ns: SimNetns, arp: ArpPacket): boolean {
+    return ns.localAddrs.has(arp.targetIp) || arp.op === 2;
+  }
+
+  // ---- bridge -----------------------------------------------------------------------------
+
+  /**
+   * br_handle_frame → br_handle_frame_finish: learn the source, then deliver locally,
+   * forward, or flood.
+   * @see linux net/bridge/br_input.c, br_fdb.c, br_forward.c
+   */
+  private brHandleFrame(port: SimLink, frame: EthernetFrame, f: Flight, idx: number | undefined): void {
+    const br = port.master!;
+    const ns = br.netns;
+    const state = br.bridge!;
+    const bp = port.bridgePort!;
+    const show = f.flow !== 'arp' || frame.payload.kind !== 'arp' || frame.payload.op === 2 || ns.localAddrs.has(frame.payload.targetIp) || this.brHasTarget(br, frame);
+    if (show) {
+      this.hop(ns, f, 'receive', `received on ${port.name} (port of bridge ${br.name})`, formatPacket(frame), { dev: port.name, ...(idx !== undefined ? { frame: idx } : {}) });
+    }
+    const now = this.host.now;
+    if (bp.learning && !isMulticastMac(frame.src)) {
+      const e = state.fdb.get(frame.src);
+      if (e === undefined || (e.state === 'learned' && (e.port !== port || now - e.updated > state.ageingTime * 1e9))) {
+        state.fdb.set(frame.src, { mac: frame.src, port, state: 'learned', updated: now });
+        this.hop(ns, f, 'bridge-learn', `${br.name} learns ${frame.src} on ${port.name} (ageing ${state.ageingTime} s)`, formatPacket(frame), {
+          dev: br.name,
+          detail: { kind: 'fdb', mac: frame.src, bridge: br.name, port: port.name, action: 'learned' },
+        });
+      } else if (e.state === 'learned') {
+        e.updated = now;
+      }
+    }
+    // NF_BR_PRE_ROUTING for IPv4 when net.bridge.bridge-nf-call-iptables = 1 (br_netfilter):
+    // the iptables PREROUTING chains see bridged packets; they accept until rules exist.
+    this.brForwardDecision(br, port, frame, f, show);
+  }
+
+  /** True when a flooded ARP request targets a host behind one of the bridge's ports (for display). */
+  private brHasTarget(br: SimLink, frame: EthernetFrame): boolean {
+    if (frame.payload.kind !== 'arp') return false;
+    const target = frame.payload.targetIp;
+    for (const p of br.ports()) {
+      const peer = p.peer;
+      if (peer?.netns.localAddrs.has(target)) return true;
+    }
+    return false;
+  }
+
+  private brForwardDecision(br: SimLink, ingress: SimLink | undefined, frame: EthernetFrame, f: Flight, show: boolean): void {
+    const ns = br.netns;
+    const state = br.bridge!;
+    const now = this.host.now;
+    const dst = frame.dst;
+    const mcast = isMulticastMac(dst);
+    let e = mcast ? undefined : state.fdb.get(dst);
+    if (e !== undefined && e.state === 'learned' && now - e.updated > state.ageingTime * 1e9) {
+      state.fdb.delete(dst);
+      e = undefined;
+    }
+    if (e !== undefined && e.state === 'permanent' && ingress !== undefined) {
+      // A local address: up the stack through the bridge device.
+      this.hop(ns, f, 'bridge-local', `${br.name} fdb: ${dst} is local (permanent): up the stack on ${br.name}`, formatPacket(frame), {
+        dev: br.name,
+        detail: { kind: 'fdb', mac: dst, bridge: br.name, port: e.port.name, action: 'local' },
+      });
+      this.schedule(STEP_NS, () => this.bridgeLocalIn(br, frame, f));
+      return;
+    }
+    if (e !== undefined && e.state !== 'permanent' || (e !== undefined && ingress === undefined)) {
+      const out = e.port;
+      if (out === br) {
+        this.schedule(STEP_NS, () => this.bridgeLocalIn(br, frame, f));
+        return;
+      }
+      if (out === ingress && !out.bridgePort!.hairpin) {
+        this.drop(ns, f, 'hairpin-denied', `${br.name} fdb: ${dst} is behind ${out.name}, the port the frame came in on; hairpin is off on ${out.name}`, formatPacket(frame), out.name);
+        return;
+      }
+      const hairpin = out === ingress;
+      this.hop(ns, f, 'bridge-forward', `${br.name} fdb: ${dst} dev ${out.name} master ${br.name}${hairpin ? ' (hairpin)' : ''}: forward to ${out.name}`, formatPacket(frame), {
+        dev: br.name,
+        detail: { kind: 'fdb', mac: dst, bridge: br.name, port: out.name, action: hairpin ? 'hairpin' : 'forward' },
+      });
+      // NF_BR_FORWARD → iptables FORWARD for bridged IPv4 under br_netfilter (accepts for now).
+      this.schedule(STEP_NS, () => this.xmitEthernet(out, frame, f, undefined));
+      return;
+    }
+    // Broadcast, multicast or unknown unicast: flood to every other port that allows it, and
+    // (for group addresses) up the local stack too.
+    const ports = br.ports().filter((p) => p !== ingress && p.up && (mcast || p.bridgePort!.flood) && !(ingress?.bridgePort?.isolated && p.bridgePort!.isolated));
+    if (show) {
+      this.hop(ns, f, 'bridge-flood', `${br.name}: ${mcast ? (dst === BROADCAST_MAC ? 'broadcast' : 'multicast') : `${dst} not in fdb (unknown unicast)`}: flood to ${ports.length} port${ports.length === 1 ? '' : 's'}${ingress !== undefined && mcast ? ` and up the stack on ${br.name}` : ''}`, formatPacket(frame), {
+        dev: br.name,
+        detail: { kind: 'fdb', mac: dst, bridge: br.name, action: 'flood', ports: ports.map((p) => p.name) },
+      });
+    }
+    for (const p of ports) this.schedule(STEP_NS, () => this.xmitQuiet(p, frame, f));
+    if (ingress !== undefined && mcast) this.schedule(STEP_NS, () => this.bridgeLocalIn(br, frame, f));
+  }
+
+  /** Transmit a flooded copy without a hop of its own (the flood hop lists the ports). */
+  private xmitQuiet(dev: SimLink, frame: EthernetFrame, f: Flight): void {
+    if (!dev.up) return;
+    const idx = this.captureFrame(dev, 'out', frame);
+    void idx;
+    if (dev.kind === 'veth' && dev.peer !== undefined && dev.carrier) {
+      const peer = dev.peer;
+      this.schedule(WIRE_NS, () => this.netifReceive(peer, frame, f));
+    }
+  }
+
+  /** A frame the bridge passes up its own stack (br_pass_frame_up → netif_receive_skb on the bridge). */
+  private bridgeLocalIn(br: SimLink, frame: EthernetFrame, f: Flight): void {
+    const ns = br.netns;
+    const idx = this.captureFrame(br, 'in', frame);
+    void idx;
+    if (frame.etherType === ETH_P_ARP && frame.payload.kind === 'arp') this.arpRcv(br, frame.payload, f);
+    else if (frame.etherType === ETH_P_IP && frame.payload.kind === 'ipv4') {
+      if (frame.dst !== br.mac && !isMulticastMac(frame.dst)) return;
+      this.ipRcv(br, frame.payload, frame, f);
+    }
+    void ns;
+  }
+
+  /** br_dev_xmit: the host sends out of the bridge device; the FDB picks the port. */
+  private brDevXmit(br: SimLink, frame: EthernetFrame, f: Flight): void {
+    const idx = this.captureFrame(br, 'out', frame);
+    const show = f.flow !== 'arp' || frame.payload.kind !== 'arp' || frame.payload.op === 2 || this.brHasTarget(br, frame);
+    if (show) this.hop(br.netns, f, 'xmit', `sent on ${br.name} (bridge)`, formatPacket(frame), { dev: br.name, ...(idx !== undefined ? { frame: idx } : {}) });
+    this.brForwardDecision(br, undefined, frame, f, show);
+  }
+
+  // ---- ARP --------------------------------------------------------------------------------
+
+  /**
+   * arp_process: answer requests for local addresses (arp_ignore 0: any local address on any
+   * device) or, with proxy_arp, for addresses routed out of another device; learn the sender.
+   * @see linux net/ipv4/arp.c arp_process; arp(7)
+   */
+  private arpRcv(dev: SimLink, arp: ArpPacket, f: Flight): void {
+    const ns = dev.netns;
+    const now = this.host.now;
+    if (arp.op === 1) {
+      let answer = ns.localAddrs.has(arp.targetIp);
+      let how = 'local address';
+      if (!answer && ns.sysctl.proxyArp(dev.name)) {
+        const r = this.fibLookup(ns, arp.targetIp);
+        if (r !== undefined && r.type === 'unicast' && r.dev !== dev.name) {
+          answer = true;
+          how = `proxy_arp: ${formatIpv4(arp.targetIp)} is routed via ${r.dev}`;
+        }
+      }
+      if (!answer) return;
+      // neigh_event_ns: the requester's entry is created or refreshed as STALE.
+      this.learnNeigh(ns, dev, arp.senderIp, arp.senderMac, 'STALE', f);
+      const reply: ArpPacket = { kind: 'arp', op: 2, senderMac: dev.mac, senderIp: arp.targetIp, targetMac: arp.senderMac, targetIp: arp.senderIp };
+      const frame: EthernetFrame = { dst: arp.senderMac, src: dev.mac, etherType: ETH_P_ARP, payload: reply };
+      this.hop(ns, f, 'arp-reply', `ARP reply ${formatIpv4(arp.targetIp)} is-at ${dev.mac} (${how})`, formatPacket(frame), { dev: dev.name });
+      this.schedule(STEP_NS, () => this.xmitEthernet(dev, frame, f, undefined));
+      return;
+    }
+    // A reply: confirm a pending or probing entry; unsolicited replies only refresh existing entries.
+    const e = ns.neigh.get(dev.ifindex, arp.senderIp, now);
+    if (e === undefined || e.state === 'PERMANENT' || e.state === 'NOARP') return;
+    const wasPending = e.state === 'INCOMPLETE' || e.state === 'PROBE' || e.state === 'DELAY';
+    e.lladdr = arp.senderMac;
+    e.state = wasPending ? 'REACHABLE' : 'STALE';
+    e.confirmed = now;
+    e.updated = now;
+    e.probes = 0;
+    e.reachableNs = this.reachableTime();
+    this.hop(ns, f, 'neigh', `neighbour ${formatIpv4(arp.senderIp)} dev ${dev.name} lladdr ${arp.senderMac} ${e.state} (learned from ARP reply)`, formatPacket({ dst: dev.mac, src: arp.senderMac, etherType: ETH_P_ARP, payload: arp }), {
+      dev: dev.name,
+      detail: { kind: 'neigh', ip: formatIpv4(arp.senderIp), lladdr: arp.senderMac, state: e.state, action: 'learned' },
+    });
+    const q = this.pending.get(e);
+    if (q !== undefined) {
+      this.pending.delete(e);
+      for (const p of q) {
+        const frame: EthernetFrame = { dst: arp.senderMac, src: p.link.mac, etherType: ETH_P_IP, payload: p.pkt };
+        this.schedule(STEP_NS, () => this.xmitEthernet(p.link, frame, p.f, p.pkt));
+      }
+    }
+  }
+
+  private learnNeigh(ns: SimNetns, dev: SimLink, ip: number, mac: Mac, state: 'STALE', f: Flight): void {
+    const now = this.host.now;
+    const e = ns.neigh.get(dev.ifindex, ip, now);
+    if (e !== undefined && (e.state === 'PERMANENT' || e.state === 'NOARP')) return;
+    if (e !== undefined && e.lladdr === mac && e.state !== 'INCOMPLETE' && e.state !== 'FAILED') return;
+    // neigh_alloc backdates `confirmed` by twice base_reachable_time: an entry learned from a
+    // request is unconfirmed, so when it is used it goes DELAY → PROBE (a unicast ARP 5 s later).
+    ns.neigh.set({ ip, ifindex: dev.ifindex, lladdr: mac, state, confirmed: now - 2 * NEIGH_DEFAULTS.baseReachableMs * 1e6, updated: now, reachableNs: this.reachableTime(), probes: 0, router: false });
+    this.hop(ns, f, 'neigh', `neighbour ${formatIpv4(ip)} dev ${dev.name} lladdr ${mac} STALE (learned from ARP request)`, '', {
+      dev: dev.name,
+      detail: { kind: 'neigh', ip: formatIpv4(ip), lladdr: mac, state, action: 'learned' },
+    });
+    if (e?.state === 'INCOMPLETE') {
+      const q = this.pending.get(e);
+      this.pending.delete(e);
+      for (const p of q ?? []) {
+        const frame: EthernetFrame = { dst: mac, src: p.link.mac, etherType: ETH_P_IP, payload: p.pkt };
+        this.schedule(STEP_NS, () => this.xmitEthernet(p.link, frame, p.f, p.pkt));
+      }
+    }
+  }
+
+  // ---- IPv4 receive -----------------------------------------------------------------------
+
+  /** ip_rcv → PREROUTING → ip_rcv_finish → ip_route_input. */
+  private ipRcv(dev: SimLink, pkt: Ipv4Packet, frame: EthernetFrame, f: Flight): void {
+    const ns = dev.netns;
+    void frame;
+    // NF_INET_PRE_ROUTING (raw, mangle, nat): accept until the rule engine is plugged in.
+    const summary = formatIpPacket(pkt);
+    if (ns.localAddrs.has(pkt.src) && dev.kind !== 'loopback') {
+      this.drop(ns, f, 'martian', `martian source ${formatIpv4(pkt.src)} from ${dev.name}: it is one of this host's addresses`, summary, dev.name);
+      return;
+    }
+    const route = this.fibLookup(ns, pkt.dst);
+    if (route !== undefined && (route.type === 'local' || route.type === 'broadcast')) {
+      this.routeHop(ns, f, route, pkt);
+      this.localDeliver(ns, dev, pkt, f);
+      return;
+    }
+    if (ns.meta.role === 'external') {
+      // The namespace standing for everything beyond the fabric's uplink: the packet has left.
+      this.hop(ns, f, 'leave', `${formatIpv4(pkt.dst)} is beyond the cluster's uplink: the packet leaves the cluster`, summary, { dev: dev.name });
+      this.drops.push({ flow: f.flow, verdict: this.verdict(ns, 'left-cluster', { dev: dev.name }) });
+      return;
+    }
+    if (!ns.sysctl.forwarding(dev.name)) {
+      this.drop(ns, f, 'forwarding-disabled', `${formatIpv4(pkt.dst)} is not local and net.ipv4.conf.${dev.name}.forwarding = 0 (ip_forward off): dropped`, summary, dev.name);
+      return;
+    }
+    if (route === undefined || route.type !== 'unicast') {
+      const reason: DropReason = route === undefined ? 'no-route' : route.type === 'blackhole' ? 'blackhole' : route.type === 'prohibit' ? 'prohibit' : 'unreachable-route';
+      this.drop(ns, f, reason, route === undefined ? `no route to ${formatIpv4(pkt.dst)}: ICMP net unreachable sent back` : `route ${formatSimRoute(route, true)}`, summary, dev.name);
+      if (route === undefined) this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_NET_UNREACH, f);
+      else if (route.type === 'unreachable') this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_HOST_UNREACH, f);
+      else if (route.type === 'prohibit') this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_PKT_FILTERED, f);
+      return;
+    }
+    // fib_validate_source: strict (1) wants the reverse route out of the incoming device,
+    // loose (2) any route back.
+    const rp = ns.sysctl.rpFilter(dev.name);
+    if (rp > 0) {
+      const back = this.fibLookup(ns, pkt.src);
+      const ok = back !== undefined && back.type === 'unicast' && (rp === 2 || back.dev === dev.name);
+      if (!ok) {
+        this.drop(ns, f, 'rp-filter', `rp_filter=${rp} on ${dev.name}: the route back to ${formatIpv4(pkt.src)} ${back === undefined ? 'does not exist' : `leaves via ${back.dev ?? back.type}`}`, summary, dev.name);
+        return;
+      }
+    }
+    this.routeHop(ns, f, route, pkt);
+    this.ipForward(ns, dev, pkt, route, f);
+  }
+
+  /** ip_forward: TTL, FORWARD, then ip_output. */
+  private ipForward(ns: SimNetns, dev: SimLink, pkt: Ipv4Packet, route: SimRoute, f: Flight): void {
+    if (pkt.ttl <= 1) {
+      this.drop(ns, f, 'ttl-exceeded', `TTL ${pkt.ttl} would reach 0: ICMP time exceeded sent back`, formatIpPacket(pkt), dev.name);
+      this.icmpError(ns, pkt, ICMP_TIME_EXCEEDED, 0, f);
+      return;
+    }
+    // NF_INET_FORWARD (mangle, filter): accept until the rule engine is plugged in.
+    const out: Ipv4Packet = { ...pkt, ttl: pkt.ttl - 1 };
+    this.hop(ns, f, 'forward', `forward ${dev.name} → ${route.dev ?? '?'}: ttl ${pkt.ttl} → ${out.ttl}`, formatIpPacket(out), {
+      ...(route.dev !== undefined ? { dev: route.dev } : {}),
+      detail: { kind: 'forward', ttlBefore: pkt.ttl, ttlAfter: out.ttl },
+    });
+    this.ipOutput(ns, out, route, f, true);
+  }
+
+  /** ip_local_deliver → INPUT → the transport protocol. */
+  private localDeliver(ns: SimNetns, dev: SimLink, pkt: Ipv4Packet, f: Flight): void {
+    // NF_INET_LOCAL_IN (mangle, nat, filter): accept until the rule engine is plugged in.
+    const summary = formatIpPacket(pkt);
+    const p = pkt.payload;
+    if (pkt.protocol === IPPROTO_ICMP && p.kind === 'icmp') {
+      if (p.type === ICMP_ECHO) {
+        this.hop(ns, f, 'deliver', `ICMP echo request for ${formatIpv4(pkt.dst)} answered by the kernel (icmp_echo)`, summary, {
+          dev: dev.name,
+          detail: { kind: 'socket', proto: 'icmp', address: formatIpv4(pkt.dst), owner: 'kernel' },
+        });
+        this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'delivered', { dev: dev.name, socket: 'kernel (ICMP echo)' }) });
+        if (this.replies && f.flow === 'request') {
+          const reply: Ipv4Packet = this.newPacket(ns, pkt.dst, pkt.src, IPPROTO_ICMP, { kind: 'icmp', type: ICMP_ECHOREPLY, code: 0, ...(p.id !== undefined ? { id: p.id } : {}), ...(p.seq !== undefined ? { seq: p.seq } : {}), data: p.data });
+          this.schedule(STEP_NS, () => this.localOut(ns, reply, { flow: 'reply' }, 'the kernel (ICMP echo reply)'));
+        }
+        return;
+      }
+      this.hop(ns, f, 'deliver', `ICMP ${p.type === ICMP_ECHOREPLY ? 'echo reply' : `type ${p.type} code ${p.code}`} delivered to the sending socket`, summary, {
+        dev: dev.name,
+        detail: { kind: 'socket', proto: 'icmp', address: formatIpv4(pkt.dst), owner: 'client' },
+      });
+      this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'delivered', { dev: dev.name, socket: 'client' }) });
+      return;
+    }
+    if ((pkt.protocol === IPPROTO_TCP && p.kind === 'tcp') || (pkt.protocol === IPPROTO_UDP && p.kind === 'udp')) {
+      const proto = p.kind;
+      const sock = ns.sockets.lookup(proto, pkt.dst, p.dstPort, pkt.src, p.srcPort);
+      if (sock !== undefined) {
+        const who = sock.remote !== undefined ? `connected socket of ${sock.owner}` : `${sock.owner} listening on ${sock.addr === 0 ? '0.0.0.0' : formatIpv4(sock.addr)}:${sock.port}/${proto}`;
+        this.hop(ns, f, 'deliver', `delivered to ${who}`, summary, {
+          dev: dev.name,
+          detail: { kind: 'socket', proto, address: formatIpv4(pkt.dst), port: p.dstPort, owner: sock.owner },
+        });
+        this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'delivered', { dev: dev.name, socket: sock.owner }) });
+        if (this.replies && f.flow === 'request' && sock.remote === undefined) {
+          const reply = proto === 'tcp'
+            ? this.tcpReply(ns, pkt, p as TcpSegment, TCP_SYN | TCP_ACK)
+            : this.newPacket(ns, pkt.dst, pkt.src, IPPROTO_UDP, { kind: 'udp', srcPort: p.dstPort, dstPort: p.srcPort, payload: (p as UdpDatagram).payload });
+          if (reply !== undefined) this.schedule(STEP_NS, () => this.localOut(ns, reply, { flow: 'reply' }, `${sock.owner} (${proto === 'tcp' ? 'SYN-ACK' : 'UDP echo'})`));
+        }
+        return;
+      }
+      // No socket: TCP answers with RST (tcp_v4_send_reset), UDP with ICMP port unreachable.
+      this.hop(ns, f, 'refuse', `nothing listens on ${formatIpv4(pkt.dst)}:${p.dstPort}/${proto}: ${proto === 'tcp' ? 'TCP RST sent back' : 'ICMP port unreachable sent back'}`, summary, {
+        dev: dev.name,
+      });
+      this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'refused', { dev: dev.name }) });
+      if (f.flow !== 'request') return;
+      if (proto === 'tcp') {
+        const rst = this.tcpReply(ns, pkt, p as TcpSegment, TCP_RST | TCP_ACK);
+        if (rst !== undefined && this.replies) this.schedule(STEP_NS, () => this.localOut(ns, rst, { flow: 'reply' }, 'the kernel (TCP RST)'));
+      } else if (this.replies) {
+        this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, { flow: 'reply' });
+      }
+      return;
+    }
+    this.hop(ns, f, 'deliver', `protocol ${pkt.protocol} delivered to the local stack`, summary, { dev: dev.name });
+    this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'delivered', { dev: dev.name, socket: 'kernel' }) });
+  }
+
+  private tcpReply(ns: SimNetns, pkt: Ipv4Packet, seg: TcpSegment, flags: number): Ipv4Packet | undefined {
+    if ((seg.flags & TCP_RST) !== 0) return undefined;
+    const synAck = (flags & TCP_SYN) !== 0;
+    const ack = (seg.seq + Math.max(1, seg.payload.length)) >>> 0;
+    const reply: TcpSegment = {
+      kind: 'tcp',
+      srcPort: seg.dstPort,
+      dstPort: seg.srcPort,
+      seq: synAck ? this.host.rng.nextU32() : 0,
+      ack,
+      flags,
+      window: synAck ? 65160 : 0,
+      ...(synAck ? { options: synOptions(1460, this.host.rng.nextU32(), tsval(seg.options)) } : {}),
+      payload: new Uint8Array(0),
+    };
+    return this.newPacket(ns, pkt.dst, pkt.src, IPPROTO_TCP, reply, !synAck);
+  }
+
+  /** Builds a locally generated IPv4 packet (TTL 64, DF set as Linux does for PMTU discovery). */
+  newPacket(ns: SimNetns, src: number, dst: number, protocol: number, payload: Ipv4Packet['payload'], zeroId = false): Ipv4Packet {
+    const id = zeroId ? 0 : ns.ipId;
+    if (!zeroId) ns.ipId = (ns.ipId + 1) & 0xffff;
+    return { kind: 'ipv4', tos: 0, id, df: true, ttl: 64, protocol, src, dst, payload };
+  }
+
+  /**
+   * icmp_send: an ICMP error about `pkt` from this host back to its source, quoting the
+   * original header and 8 bytes of payload (RFC 792). Never about ICMP errors themselves.
+   */
+  private icmpError(ns: SimNetns, pkt: Ipv4Packet, type: number, code: number, f: Flight, mtu?: number): void {
+    if (!this.replies) return;
+    if (pkt.payload.kind === 'icmp' && pkt.payload.type !== ICMP_ECHO && pkt.payload.type !== ICMP_ECHOREPLY) return;
+    if (f.flow === 'icmp-error' || f.flow === 'arp') return;
+    const bytes = encodeIpv4Packet(pkt);
+    const ihl = (bytes[0]! & 0x0f) * 4;
+    const msg: IcmpMessage = {
+      kind: 'icmp',
+      type,
+      code,
+      ...(mtu !== undefined ? { nextHopMtu: mtu } : {}),
+      data: bytes.slice(0, Math.min(bytes.length, ihl + 8)),
+    };
+    const route = this.fibLookup(ns, pkt.src);
+    const src = route !== undefined ? this.selectSource(ns, route, pkt.src) : undefined;
+    const err: Ipv4Packet = { ...this.newPacket(ns, src ?? 0, pkt.src, IPPROTO_ICMP, msg), df: false, tos: 0xc0 };
+    this.schedule(STEP_NS, () => this.localOut(ns, err, { flow: 'icmp-error' }, 'the kernel (ICMP error)'));
+  }
+}
+
+/** The TSval of a TCP timestamps option (kind 8), or 0: a SYN-ACK echoes it as TSecr (RFC 7323). */
+function tsval(options: Uint8Array | undefined): number {
+  if (options === undefined) return 0;
+  for (let i = 0; i < options.length; ) {
+    const kind = options[i]!;
+    if (kind === 0) break;
+    if (kind === 1) {
+      i++;
+      continue;
+    }
+    const len = options[i + 1] ?? 0;
+    if (kind === 8 && len === 10) return new DataView(options.buffer, options.byteOffset + i + 2, 4).getUint32(0);
+    if (len < 2) break;
+    i += len;
+  }
+  return 0;
+}
+
+function withSrc(pkt: Ipv4Packet, src: number): Ipv4Packet {
+  return { ...pkt, src };
+}
+
+/** The options Linux puts on a SYN / SYN-ACK: MSS, SACK permitted, timestamps, NOP, window scale 7. */
+export function synOptions(mss: number, tsval = 1, tsecr = 0): Uint8Array {
+  const o = new Uint8Array(20);
+  o.set([2, 4, (mss >> 8) & 0xff, mss & 0xff, 4, 2, 8, 10]);
+  const dv = new DataView(o.buffer);
+  dv.setUint32(8, tsval >>> 0);
+  dv.setUint32(12, tsecr >>> 0);
+  o.set([1, 3, 3, 7], 16);
+  return o;
+}

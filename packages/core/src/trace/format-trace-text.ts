@@ -1,0 +1,84 @@
+import type { TraceHop, TraceResult, TraceVerdict } from './trace-types.js';
+
+/** Options of {@link formatTraceText}. */
+export interface FormatTraceTextOptions {
+  /** Show ARP hops (default true). */
+  readonly arp?: boolean;
+  /** Show the packet line under each hop (default true). */
+  readonly packets?: boolean;
+}
+
+function where(h: Pick<TraceHop, 'node' | 'pod' | 'netns'>): string {
+  if (h.pod !== undefined) return `${h.node ?? '?'}/${h.pod}`;
+  if (h.node !== undefined) return h.node;
+  if (h.netns.endsWith('-fabric')) return 'fabric';
+  if (h.netns.endsWith('-outside')) return 'outside';
+  return h.netns;
+}
+
+/** One line describing a verdict: `delivered to container cart (node-2/shop/cart-...)`. */
+export function formatVerdict(v: TraceVerdict): string {
+  const at = v.netns !== undefined ? ` at ${where({ netns: v.netns, ...(v.node !== undefined ? { node: v.node } : {}), ...(v.pod !== undefined ? { pod: v.pod } : {}) })}${v.dev !== undefined ? ` ${v.dev}` : ''}` : '';
+  switch (v.kind) {
+    case 'delivered':
+      return `delivered to ${v.socket ?? 'a socket'}${at}`;
+    case 'refused':
+      return `refused: reached the host but nothing listens${at}`;
+    case 'left-cluster':
+      return `left the cluster${at}`;
+    case 'dropped':
+      return `dropped (${v.reason ?? 'unknown'})${at}`;
+  }
+}
+
+/**
+ * Renders a trace for people: one numbered line per hop with where it happened (node, pod or
+ * namespace, device), the step and what decided it, then the packet in tcpdump style.
+ *
+ * @example
+ * ```ts
+ * import { formatTraceText, type TraceResult } from '@knet/core';
+ * declare const trace: TraceResult;
+ * process.stdout.write(formatTraceText(trace));
+ * ```
+ */
+export function formatTraceText(t: TraceResult, options: FormatTraceTextOptions = {}): string {
+  const lines: string[] = [];
+  const r = t.request;
+  const ports = r.proto === 'icmp' ? '' : `:${r.sport ?? '?'} → `;
+  lines.push(
+    r.proto === 'icmp'
+      ? `trace icmp ${r.src} → ${r.dst}`
+      : `trace ${r.proto} ${r.src}${ports}${r.dst}:${r.dport ?? '?'}`,
+  );
+  let flow = '';
+  let prevWhere = '';
+  const hops = t.hops.filter((h) => options.arp !== false || h.flow !== 'arp');
+  const width = String(hops.length === 0 ? 0 : hops[hops.length - 1]!.index).length;
+  // ARP hops after the last request/reply hop are the neighbour layer confirming entries
+  // (DELAY → PROBE, a unicast ARP about 5 s later), not part of the exchange itself.
+  let lastMain = -1;
+  for (const h of hops) if (h.flow !== 'arp') lastMain = h.index;
+  for (const h of hops) {
+    const section = h.index > lastMain ? 'after' : h.flow === 'reply' || h.flow === 'icmp-error' ? 'reply' : 'request';
+    if (section !== flow) {
+      lines.push('', section === 'request' ? '── request ──' : section === 'reply' ? '── reply ──' : '── afterwards: neighbour confirmation (arp(7) DELAY → PROBE) ──');
+      flow = section;
+      prevWhere = '';
+    }
+    const w = where(h);
+    if (w !== prevWhere) {
+      lines.push(`  [${w}]${h.pod === undefined && h.node !== undefined ? ' (host)' : ''}`);
+      prevWhere = w;
+    }
+    const dev = h.dev !== undefined ? `${h.dev} ` : '';
+    const step = h.flow === 'arp' && !h.step.startsWith('arp') ? `arp/${h.step}` : h.step;
+    lines.push(`  ${String(h.index).padStart(width)} ${step.padEnd(18)} ${dev.padEnd(14)} ${h.decision}`);
+    if (options.packets !== false && h.packet !== '' && (h.step === 'send' || h.step === 'xmit' || h.step === 'receive' || h.step === 'forward' || h.step === 'arp-request' || h.step === 'arp-reply')) {
+      lines.push(`  ${' '.repeat(width)}   ${h.packet.replace(/\n/g, '\n      ')}`);
+    }
+  }
+  lines.push('', `verdict: ${formatVerdict(t.verdict)}`);
+  if (t.reply !== undefined) lines.push(`reply:   ${formatVerdict(t.reply)}`);
+  return `${lines.join('\n')}\n`;
+}

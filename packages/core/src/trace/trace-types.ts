@@ -1,0 +1,164 @@
+import type { Mac } from '../ip/mac.js';
+import type { NeighState, RouteInfo } from '../host/types.js';
+import type { EthernetFrame, Ipv4Packet } from '../packet/types.js';
+
+/**
+ * Why a packet stopped, from a closed kebab-case set.
+ *
+ * - `no-route`: no route to the destination (ENETUNREACH / ICMP net unreachable).
+ * - `neigh-failed`: ARP for the next hop got no answer (ICMP host unreachable).
+ * - `netfilter-drop`: a netfilter rule dropped it. `policy-deny`: a network policy denied it.
+ * - `ttl-exceeded`: TTL ran out while forwarding. `malformed`: bad bytes.
+ * - `forwarding-disabled`: the packet needed forwarding and `ip_forward` is 0.
+ * - `rp-filter`: reverse-path filtering. `martian`: an impossible source address.
+ * - `link-down`: the output device is down or has no carrier.
+ * - `mtu-exceeded`: larger than the path MTU with DF set. `fragmentation-unsupported`: the
+ *   packet would be fragmented, which knet does not model yet.
+ * - `hairpin-denied`: the bridge would send the frame back out the port it came in on, and
+ *   hairpin mode is off on that port.
+ * - `blackhole`, `unreachable-route`, `prohibit`: the matching route has that type.
+ * - `not-for-host`: the frame was not addressed to this host (a flooded copy).
+ * - `loop`: the simulation stopped a forwarding loop.
+ * - `device-discard`: the device discards everything (dummy).
+ */
+export type DropReason =
+  | 'no-route'
+  | 'neigh-failed'
+  | 'netfilter-drop'
+  | 'policy-deny'
+  | 'ttl-exceeded'
+  | 'malformed'
+  | 'forwarding-disabled'
+  | 'rp-filter'
+  | 'martian'
+  | 'link-down'
+  | 'mtu-exceeded'
+  | 'fragmentation-unsupported'
+  | 'hairpin-denied'
+  | 'blackhole'
+  | 'unreachable-route'
+  | 'prohibit'
+  | 'not-for-host'
+  | 'loop'
+  | 'device-discard';
+
+/** Which packet of the exchange a hop belongs to. */
+export type TraceFlow = 'request' | 'reply' | 'arp' | 'icmp-error';
+
+/** What happened at a hop, from a closed kebab-case set. */
+export type HopStep =
+  | 'send'
+  | 'route'
+  | 'neigh'
+  | 'arp-request'
+  | 'arp-reply'
+  | 'xmit'
+  | 'receive'
+  | 'bridge-learn'
+  | 'bridge-forward'
+  | 'bridge-flood'
+  | 'bridge-local'
+  | 'forward'
+  | 'deliver'
+  | 'refuse'
+  | 'drop'
+  | 'leave';
+
+/** Structured reason of a hop, for machines. */
+export type HopDetail =
+  | { readonly kind: 'route'; readonly table: RouteInfo['table']; readonly route: RouteInfo; readonly text: string }
+  | {
+      readonly kind: 'neigh';
+      readonly ip: string;
+      readonly lladdr?: Mac;
+      readonly state: NeighState;
+      /** `hit`: a usable entry; `miss`: none, resolution started; `queued`: waiting for ARP; `learned`: created or updated from ARP. */
+      readonly action: 'hit' | 'miss' | 'queued' | 'learned';
+    }
+  | {
+      readonly kind: 'fdb';
+      readonly mac: Mac;
+      readonly bridge: string;
+      readonly port?: string;
+      readonly action: 'learned' | 'forward' | 'flood' | 'local' | 'hairpin';
+      /** For floods: the ports the frame went out of. */
+      readonly ports?: readonly string[];
+    }
+  | { readonly kind: 'socket'; readonly proto: 'tcp' | 'udp' | 'icmp'; readonly address: string; readonly port?: number; readonly owner: string }
+  | { readonly kind: 'forward'; readonly ttlBefore: number; readonly ttlAfter: number }
+  | { readonly kind: 'drop'; readonly reason: DropReason };
+
+/** One step of a packet through the model. */
+export interface TraceHop {
+  /** Position in the trace (0-based). */
+  readonly index: number;
+  /** Nanoseconds since the trace started. */
+  readonly time: number;
+  readonly flow: TraceFlow;
+  /** The Kubernetes node the namespace belongs to. */
+  readonly node?: string;
+  /** The network namespace. */
+  readonly netns: string;
+  /** `namespace/name` of the pod when the namespace is a pod sandbox. */
+  readonly pod?: string;
+  /** The device involved. */
+  readonly dev?: string;
+  readonly step: HopStep;
+  /** One line saying what decided (the route, the neighbour entry, the FDB entry, ...). */
+  readonly decision: string;
+  readonly detail?: HopDetail;
+  /** The packet at this point, tcpdump style. */
+  readonly packet: string;
+  /** Index into {@link TraceResult.frames} of the frame seen on the wire at this hop. */
+  readonly frame?: number;
+}
+
+/** A frame as a capture on one device saw it. */
+export interface CapturedFrame {
+  /** Nanoseconds since the trace started. */
+  readonly time: number;
+  readonly netns: string;
+  readonly node?: string;
+  readonly pod?: string;
+  readonly dev: string;
+  /** `out` when the device sent it, `in` when it received it. */
+  readonly direction: 'in' | 'out';
+  /** `ether` for Ethernet devices, `raw` for L3 devices (tun). */
+  readonly linktype: 'ether' | 'raw';
+  readonly frame: EthernetFrame | Ipv4Packet;
+}
+
+/** How the traced packet (or its reply) ended. */
+export interface TraceVerdict {
+  /**
+   * `delivered`: a socket (or the kernel's ICMP echo) received it; `refused`: the host received
+   * it but nothing listens (TCP RST / ICMP port unreachable follows); `dropped`: see `reason`;
+   * `left-cluster`: it went out of the fabric's uplink.
+   */
+  readonly kind: 'delivered' | 'refused' | 'dropped' | 'left-cluster';
+  readonly reason?: DropReason;
+  readonly netns?: string;
+  readonly node?: string;
+  readonly pod?: string;
+  readonly dev?: string;
+  /** For `delivered`: who got it (`container cart`, `kernel (ICMP echo)`). */
+  readonly socket?: string;
+}
+
+/** The result of tracing one packet (and its reply). */
+export interface TraceResult {
+  readonly request: {
+    readonly proto: 'tcp' | 'udp' | 'icmp';
+    readonly src: string;
+    readonly dst: string;
+    readonly sport?: number;
+    readonly dport?: number;
+    /** The source namespace. */
+    readonly netns: string;
+  };
+  readonly verdict: TraceVerdict;
+  /** How the reply ended, when the request was delivered or refused and replies were traced. */
+  readonly reply?: TraceVerdict;
+  readonly hops: readonly TraceHop[];
+  readonly frames: readonly CapturedFrame[];
+}
