@@ -3,54 +3,13 @@ import { isKnetError } from '../errors/knet-error.js';
 import { fixture, readPcap } from './__fixtures__/read-pcap.js';
 import { sampleFrame } from './__fixtures__/sample-frames.js';
 import { missingToolReason, TSHARK } from './__fixtures__/tools.js';
-import { tsharkFields, tsharkProblems, tsharkVerbose } from './__fixtures__/tshark.js';
+import { CAPTURE_SAMPLES, EXPECTED_FIELDS, FIELDS, tsharkFields, tsharkProblems, tsharkVerbose } from './__fixtures__/tshark.js';
 import { decodeEthernetFrame } from './packet-decoder.js';
 import { encodeEthernetFrame, encodeIpv4Packet } from './packet-encoder.js';
 import { DEFAULT_SNAPLEN, LINKTYPE_ETHERNET, LINKTYPE_RAW, PcapWriter } from './pcap-writer.js';
 import type { Ipv4Packet } from './types.js';
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-
-/** The frames the tshark check writes: one of each kind a trace shows. */
-export const CAPTURE_SAMPLES = [
-  'arp request',
-  'arp reply',
-  'icmp echo request',
-  'icmp echo reply',
-  'udp',
-  'tcp syn',
-  'tcp syn-ack',
-  'tcp rst-ack',
-  'tcp rst',
-  'icmp frag needed',
-  'icmp time exceeded',
-  'vxlan 8472 (flannel)',
-  'vxlan 4789 (calico)',
-  'ipip',
-] as const;
-
-/**
- * What tshark must find in each sample: frame.protocols, ip.src, ip.dst, udp.dstport,
- * tcp.flags, vxlan.vni, icmp.type, icmp.code, icmp.mtu, arp.opcode (inner values after outer).
- */
-export const EXPECTED_FIELDS: Readonly<Record<(typeof CAPTURE_SAMPLES)[number], readonly string[]>> = {
-  'arp request': ['eth:ethertype:arp', '', '', '', '', '', '', '', '', '1'],
-  'arp reply': ['eth:ethertype:arp', '', '', '', '', '', '', '', '', '2'],
-  'icmp echo request': ['eth:ethertype:ip:icmp:data', '10.244.1.2', '10.244.2.3', '', '', '', '8', '0', '', ''],
-  'icmp echo reply': ['eth:ethertype:ip:icmp:data', '10.244.2.3', '10.244.1.2', '', '', '', '0', '0', '', ''],
-  udp: ['eth:ethertype:ip:udp:data', '10.244.1.2', '10.244.2.3', '40001', '', '', '', '', '', ''],
-  'tcp syn': ['eth:ethertype:ip:tcp', '10.244.1.2', '10.244.2.3', '', '0x0002', '', '', '', '', ''],
-  'tcp syn-ack': ['eth:ethertype:ip:tcp', '10.244.2.3', '10.244.1.2', '', '0x0012', '', '', '', '', ''],
-  'tcp rst-ack': ['eth:ethertype:ip:tcp', '10.244.2.3', '10.244.1.2', '', '0x0014', '', '', '', '', ''],
-  'tcp rst': ['eth:ethertype:ip:tcp', '10.244.1.2', '10.244.2.3', '', '0x0004', '', '', '', '', ''],
-  'icmp frag needed': ['eth:ethertype:ip:icmp:ip:udp:data', '10.244.1.1,10.244.1.2', '10.244.1.2,10.244.2.3', '40001', '', '', '3', '4', '1380', ''],
-  'icmp time exceeded': ['eth:ethertype:ip:icmp:ip:icmp:data', '10.244.1.1,10.244.1.2', '10.244.1.2,10.244.2.3', '', '', '', '11,8', '0,0', '', ''],
-  'vxlan 8472 (flannel)': ['eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:icmp:data', '10.128.0.2,10.244.1.2', '10.128.0.3,10.244.2.3', '8472', '', '1', '8', '0', '', ''],
-  'vxlan 4789 (calico)': ['eth:ethertype:ip:udp:vxlan:eth:ethertype:ip:icmp:data', '10.128.0.2,10.244.1.2', '10.128.0.3,10.244.2.3', '4789', '', '4096', '8', '0', '', ''],
-  ipip: ['eth:ethertype:ip:ip:icmp:data', '10.128.0.2,10.244.1.2', '10.128.0.3,10.244.2.3', '', '', '', '8', '0', '', ''],
-};
-
-export const FIELDS = ['frame.protocols', 'ip.src', 'ip.dst', 'udp.dstport', 'tcp.flags', 'vxlan.vni', 'icmp.type', 'icmp.code', 'icmp.mtu', 'arp.opcode'];
 
 describe('PcapWriter', () => {
   it('writes the global header: magic a1b2c3d4, v2.4, zone 0, sigfigs 0, snaplen 262144, linktype 1', () => {
