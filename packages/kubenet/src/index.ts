@@ -1,0 +1,23 @@
+/**
+ * `@knet/kubenet`: kubelet's kubenet network plugin (cbr0, host-local IPAM, per-node routes or a
+ * cloud route table with its provider limit) on the knet Host API.
+ *
+ * @packageDocumentation
+ */
+
+export { createKubenetPlugin, KUBENET_ROUTE_PROTO } from './kubenet-plugin.js';
+export type { KubenetPlugin } from './kubenet-plugin.js';
+export {
+  resolveKubenetOptions,
+  parseKubenetOptions,
+  HAIRPIN_MODES,
+  DEFAULT_NON_MASQUERADE_CIDR,
+  MIN_MTU,
+} from './kubenet-options.js';
+export type { KubenetOptions, ResolvedKubenetOptions, HairpinMode } from './kubenet-options.js';
+export { kubenetMtu, FALLBACK_MTU } from './kubenet-mtu.js';
+export { createKubenetNetConf, KUBENET_BRIDGE, KUBENET_NETWORK, KUBENET_POD_IFNAME } from './kubenet-net-conf.js';
+export type { KubenetNetConf } from './kubenet-net-conf.js';
+export { formatKubenetMasqueradeRule, KUBENET_MASQUERADE_COMMENT } from './kubenet-masquerade-rule.js';
+export { checkCloudRouteLimit, CLOUD_ROUTE_LIMITS } from './cloud-route-limit.js';
+export type { CloudRouteLimit } from './cloud-route-limit.js';
