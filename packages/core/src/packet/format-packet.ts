@@ -23,6 +23,7 @@ import type { ArpPacket, EthernetFrame, IcmpMessage, Ipv4Packet, Ipv6Packet, Tcp
  *   header): it prints `OTV, flags [I] (0x08), overlay 0, instance N` there.
  * - Application protocols are not dissected: where tcpdump recognises a well-known port
  *   (DNS on 53, HTTP on 80/8080, ...) it appends more than `UDP, length N` / `length N`.
+ * - `length` is that of the encoded frame (no padding, no FCS), what tcpdump shows on a veth.
  * - Bytes knet keeps raw are summarised, not dissected: the first fragment of a datagram
  *   prints `ip-proto-17 1480` where tcpdump reads the UDP/TCP header inside it, and an
  *   unknown EtherType ends at `length N:` where tcpdump adds a hex dump.
@@ -172,7 +173,7 @@ function formatUdp(src: string, dst: string, u: UdpDatagram, e: boolean): string
   return `${head}VXLAN, flags [I] (0x08), vni ${u.payload.vni}\n${formatFrame(u.payload.frame, e)}`;
 }
 
-/** tcpdump's flag letters, in its order: FIN, SYN, RST, PUSH, ACK, URG, ECE, CWR. */
+/** tcpdump's flag letters, in its order: FIN, SYN, RST, PUSH, ACK, URG, ECE, CWR (4.99.3 prints nothing for the AE/NS bit). */
 const TCP_FLAG_LETTERS: readonly (readonly [number, string])[] = [
   [0x01, 'F'],
   [0x02, 'S'],
@@ -182,7 +183,6 @@ const TCP_FLAG_LETTERS: readonly (readonly [number, string])[] = [
   [0x20, 'U'],
   [0x40, 'E'],
   [0x80, 'W'],
-  [0x100, 'e'],
 ];
 
 function formatTcp(src: string, dst: string, t: TcpSegment): string {

@@ -320,7 +320,17 @@ function writeIpv6(p: Ipv6Packet, out: Uint8Array, o: number): number {
   return end;
 }
 
-/** ICMP types whose bytes 4-7 are an identifier and a sequence number (RFC 792, RFC 950). */
+/**
+ * True for the ICMP types whose bytes 4-7 are an identifier and a sequence number: echo
+ * (0, 8), timestamp (13, 14), information (15, 16) and address mask (17, 18).
+ *
+ * @see RFC 792; RFC 950 appendix I
+ * @example
+ * ```ts
+ * icmpHasIdSeq(8); // true: echo request
+ * icmpHasIdSeq(3); // false: destination unreachable
+ * ```
+ */
 export function icmpHasIdSeq(type: number): boolean {
   return type === 0 || type === 8 || (type >= 13 && type <= 18);
 }

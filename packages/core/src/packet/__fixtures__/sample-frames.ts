@@ -68,6 +68,8 @@ export const SAMPLE_FRAMES: readonly (readonly [string, EthernetFrame])[] = [
   ['tcp psh-ack with data', eth(MAC_A, MAC_GW, ipv4(IP_A, IP_B, tcp(40000, 30080, TCP_PSH | TCP_ACK, 1001, 2001, { window: 502, payload: bytes(5) })))],
   ['tcp fin-ack', eth(MAC_A, MAC_GW, ipv4(IP_A, IP_B, tcp(40000, 30080, TCP_FIN | TCP_ACK, 4294967295, 2001, { window: 502 })))],
   ['tcp ack with sack', eth(MAC_A, MAC_GW, ipv4(IP_A, IP_B, tcp(40000, 30080, TCP_ACK, 1001, 2001, { options: new Uint8Array([1, 1, 5, 10, 0, 0, 0x0b, 0xb8, 0, 0, 0x0f, 0xa0]) })))],
+  ['tcp every flag', eth(MAC_A, MAC_GW, ipv4(IP_A, IP_B, tcp(40000, 30080, 0x1ff, 9, 10, { payload: bytes(3) })))],
+  ['tcp no flags', eth(MAC_A, MAC_GW, ipv4(IP_A, IP_B, tcp(40000, 30080, 0, 9, 10)))],
   ['tcp options needing padding', eth(MAC_A, MAC_GW, ipv4(IP_A, IP_B, tcp(40000, 30080, TCP_SYN, 7, 0, { options: new Uint8Array([2, 4, 0x05, 0x78, 1, 3, 3, 7, 4, 2]) })))],
   [
     'icmp frag needed',
