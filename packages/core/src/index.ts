@@ -79,6 +79,7 @@ export type {
   TcpSegment,
 } from './packet/types.js';
 // packet codecs (packet/*.ts) — exports added below
+export { encodeDnsQuery, DNS_TYPE_A, DNS_CLASS_IN } from './packet/dns-query.js';
 export { onesComplementSum, internetChecksum, ipv4PseudoHeaderSum, ipv6PseudoHeaderSum } from './packet/checksum.js';
 export type { DecodeResult } from './packet/decode-result.js';
 export {

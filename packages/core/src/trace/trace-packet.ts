@@ -6,6 +6,7 @@ import { PacketEngine, synOptions } from '../kernel/packet-engine.js';
 import type { SimHost } from '../kernel/sim-host.js';
 import type { SimNetns } from '../kernel/sim-netns.js';
 import type { SimSocket } from '../kernel/socket/socket-table.js';
+import { encodeDnsQuery } from '../packet/dns-query.js';
 import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Ipv4Packet } from '../packet/types.js';
 import type { TraceFlow, TraceResult, TraceVerdict } from './trace-types.js';
 
@@ -191,7 +192,10 @@ function buildRequest(engine: PacketEngine, ns: SimNetns, dst: number, proto: 't
     return engine.newPacket(ns, 0, dst, IPPROTO_ICMP, { kind: 'icmp', type: 8, code: 0, id: rng.nextU32() & 0xffff, seq: 1, data });
   }
   if (proto === 'udp') {
-    const text = new TextEncoder().encode('knet\n'.padEnd(size ?? 5, '.'));
+    // DNS ports get a real query (as `dig` sends), so captures decode; others a short text.
+    const text = (dport === 53 || dport === 5353) && size === undefined
+      ? encodeDnsQuery('kubernetes.default.svc.cluster.local', rng.nextU32())
+      : new TextEncoder().encode('knet\n'.padEnd(size ?? 5, '.'));
     return engine.newPacket(ns, 0, dst, IPPROTO_UDP, { kind: 'udp', srcPort: sport!, dstPort: dport, payload: text });
   }
   return engine.newPacket(ns, 0, dst, IPPROTO_TCP, {
