@@ -35,6 +35,7 @@ describe('resolveKubenetOptions', () => {
     [{ mtu: 1450.5 }, 'spec.cni.options.mtu'],
     [{ hairpinMode: 'hairpin' as never }, 'spec.cni.options.hairpinMode'],
     [{ nonMasqueradeCIDR: '10.0.0.0' }, 'spec.cni.options.nonMasqueradeCIDR'],
+    [{ hairpin: 'none' } as KubenetOptions, 'spec.cni.options.hairpin'],
   ])('refuses %j', (o, field) => {
     expect(failure(() => resolveKubenetOptions(o))).toEqual({ code: 'EINVAL', field });
   });

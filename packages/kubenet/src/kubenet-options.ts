@@ -61,6 +61,8 @@ export const DEFAULT_NON_MASQUERADE_CIDR = '10.0.0.0/8';
  */
 export const MIN_MTU = 576;
 
+const KNOWN_OPTIONS: readonly string[] = ['mtu', 'hairpinMode', 'nonMasqueradeCIDR', 'seed', 'ipamStore'];
+
 function bad(field: string, message: string, value: unknown): never {
   throw new KnetError('EINVAL', message, { field, value });
 }
@@ -69,10 +71,15 @@ function bad(field: string, message: string, value: unknown): never {
  * Validates options and applies kubelet's defaults.
  *
  * @param field Where the options came from, for error details (default `spec.cni.options`).
- * @throws KnetError `EINVAL` naming the option: an MTU that is not an integer in 576–65535, an
- * unknown hairpin mode, a non-masquerade CIDR that is not an IPv4 prefix.
+ * @throws KnetError `EINVAL` naming the option: an unknown key, an MTU that is not an integer in
+ * 576–65535, an unknown hairpin mode, a non-masquerade CIDR that is not an IPv4 prefix.
  */
 export function resolveKubenetOptions(options: KubenetOptions = {}, field = 'spec.cni.options'): ResolvedKubenetOptions {
+  for (const k of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.includes(k)) {
+      bad(`${field}.${k}`, `kubenet: unknown option "${k}" (known: mtu, hairpinMode, nonMasqueradeCIDR, seed)`, (options as Record<string, unknown>)[k]);
+    }
+  }
   const { mtu, hairpinMode = 'promiscuous-bridge', nonMasqueradeCIDR = DEFAULT_NON_MASQUERADE_CIDR, seed } = options;
   if (mtu !== undefined && (!Number.isInteger(mtu) || mtu < MIN_MTU || mtu > 65535)) {
     bad(`${field}.mtu`, `kubenet: MTU ${String(mtu)} is invalid: it must be an integer from ${MIN_MTU} to 65535`, mtu);
@@ -127,7 +134,8 @@ export function parseKubenetOptions(raw: Readonly<Record<string, unknown>>, fiel
         out.seed = v;
         break;
       default:
-        bad(`${field}.${k}`, `kubenet: unknown option "${k}" (known: mtu, hairpinMode, nonMasqueradeCIDR, seed)`, v);
+        // resolveKubenetOptions below names the unknown key.
+        (out as Record<string, unknown>)[k] = v;
     }
   }
   resolveKubenetOptions(out, field);
