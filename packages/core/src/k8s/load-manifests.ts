@@ -3,6 +3,7 @@ import { KnetError } from '../errors/knet-error.js';
 import type { ManifestWarning, SourceRef } from '../cluster/cluster-state.js';
 import { lineAndColumn, locateJsonError } from './locate-json-error.js';
 import { manifestError } from './manifest-context.js';
+import { parseSimpleYaml } from './parse-simple-yaml.js';
 import { isManifestObject } from './manifest-fields.js';
 import type { ManifestObject } from './manifest-fields.js';
 
@@ -35,8 +36,9 @@ export interface LoadedManifests {
  *
  * @remarks
  * - A file is read as JSON when its name ends in `.json` or its text starts with `{` or `[`;
- *   otherwise as YAML 1.2 (the `yaml` package). Duplicate mapping keys are errors, as in
- *   `kubectl apply`.
+ *   otherwise as YAML 1.2 (the `yaml` package, core schema), with a fast path for the plain
+ *   subset kubectl prints (`parseSimpleYaml`, cross-checked against `yaml`). Duplicate mapping
+ *   keys are errors, as in `kubectl apply`.
  * - Empty and `null` documents are skipped, but still count in the document index.
  * - List items keep their list's document index and get the path `items[N]`. Items of a typed
  *   list read from the raw API (`kubectl get --raw`) carry no `kind`/`apiVersion`; they get the
@@ -95,6 +97,12 @@ function parseJson(file: string, text: string): unknown {
 }
 
 function loadYaml(file: string, text: string, objects: LoadedObject[], warnings: ManifestWarning[]): void {
+  // Fast path for the plain subset kubectl prints; anything else (and every error) goes to `yaml`.
+  const simple = parseSimpleYaml(text);
+  if (simple !== undefined) {
+    for (let d = 0; d < simple.length; d++) addDocument(objects, simple[d], { file, document: d });
+    return;
+  }
   const docs = parseAllDocuments(text, { prettyErrors: true });
   for (let d = 0; d < docs.length; d++) {
     const doc = docs[d];

@@ -67,10 +67,13 @@ export function shouldMirrorEndpoints(endpoints: ValidatedEndpoints): boolean {
  * @see kubernetes staging/src/k8s.io/apiserver/pkg/storage/names/generate.go SimpleNameGenerator
  * @example
  * ```ts
- * import { loadManifests, buildClusterState } from '@knet/core';
- * // Endpoints of a selector-less Service come out as slices with fromEndpoints: true.
- * const state = buildClusterState(loadManifests([]));
- * state.endpointSlices.filter((s) => s.fromEndpoints);
+ * import { mirrorEndpoints, validateEndpoints } from '@knet/core';
+ * const ctx = { source: { file: 'ep.yaml', document: 0 }, warnings: [] };
+ * const ep = validateEndpoints(ctx, {
+ *   apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'db', namespace: 'shop' },
+ *   subsets: [{ addresses: [{ ip: '192.0.2.10' }], ports: [{ name: 'pg', port: 5432 }] }],
+ * });
+ * mirrorEndpoints(ctx, ep)[0]?.endpoints[0]?.ready; // true
  * ```
  */
 export function mirrorEndpoints(
