@@ -276,8 +276,8 @@ function inlineValue(text: string): unknown {
   }
   if (c === '{') return /^\{\}( +#.*)?$/.test(text) ? {} : FAIL;
   if (c === '[') return flowSequence(text);
-  // `-5` is a plain scalar; `- x` would be a sequence, which is not allowed here.
-  const dashScalar = c === '-' && text.length > 1 && text[1] !== ' ' && text[1] !== '-';
+  // `-5` and `--flag` are plain scalars; `- x` would be a sequence, which is not allowed here.
+  const dashScalar = c === '-' && text.length > 1 && text[1] !== ' ';
   if (c === undefined || (PLAIN_START_FORBIDDEN.has(c) && !dashScalar)) return FAIL;
   // A plain scalar runs to the end of the line or to ` #`.
   let end = text.length;
