@@ -104,12 +104,22 @@ describe('loadManifests', () => {
   it.each([
     ['trailing comma', 'x.json', '{\n  "apiVersion": "v1",\n  "kind": "Pod",\n}\n', 4, 1],
     ['missing value', 'y.json', '{"apiVersion": "v1",\n "kind": }', 2, 10],
-    ['content sniffed as JSON', 'z.yaml', '{"kind": "Pod" "x": 1}', 1, 16],
   ])('reports JSON syntax errors with EPARSE and the line: %s', (_name, file, text, line, column) => {
     const e = thrown(() => loadManifests([{ file, text }]));
     expect(e.code).toBe('EPARSE');
     expect(e.details).toMatchObject({ file, document: 0, line, column });
     expect(formatKnetError(e)).not.toContain('\n');
+  });
+
+  it('reads YAML flow style that only looks like JSON', () => {
+    const [o] = loadManifests([{ file: 'flow.yaml', text: '{apiVersion: v1, kind: Namespace, metadata: {name: a}}\n' }]).objects;
+    expect(o?.kind).toBe('Namespace');
+  });
+
+  it('reports text that is neither JSON nor YAML as a YAML error with its line', () => {
+    const e = thrown(() => loadManifests([{ file: 'z.yaml', text: '{"kind": "Pod",\n "x": [1}\n' }]));
+    expect(e.code).toBe('EPARSE');
+    expect(e.details).toMatchObject({ file: 'z.yaml', document: 0, line: 2 });
   });
 
   it.each([

@@ -35,8 +35,8 @@ export interface LoadedManifests {
  * prints.
  *
  * @remarks
- * - A file is read as JSON when its name ends in `.json` or its text starts with `{` or `[`;
- *   otherwise as YAML 1.2 (the `yaml` package, core schema), with a fast path for the plain
+ * - A file is read as JSON when its name ends in `.json`, or when its text starts with `{` or
+ *   `[` and parses as JSON; otherwise as YAML 1.2 (the `yaml` package, core schema), with a fast path for the plain
  *   subset kubectl prints (`parseSimpleYaml`, cross-checked against `yaml`). Duplicate mapping
  *   keys are errors, as in `kubectl apply`.
  * - Empty and `null` documents are skipped, but still count in the document index.
@@ -64,18 +64,31 @@ export function loadManifests(inputs: readonly ManifestInput[]): LoadedManifests
   const warnings: ManifestWarning[] = [];
   for (const input of inputs) {
     const text = input.text.charCodeAt(0) === 0xfeff ? input.text.slice(1) : input.text;
-    if (isJsonInput(input.file, text)) {
-      const value = parseJson(input.file, text);
-      addDocument(objects, value, { file: input.file, document: 0 });
-    } else {
-      loadYaml(input.file, text, objects, warnings);
+    if (/\.json$/i.test(input.file)) {
+      addDocument(objects, parseJson(input.file, text), { file: input.file, document: 0 });
+      continue;
     }
+    // Text that looks like JSON is tried as JSON first (fast); YAML flow style such as
+    // `{apiVersion: v1, ...}` is valid YAML but not JSON, so a failure falls through to YAML.
+    if (looksLikeJson(text)) {
+      let value: unknown;
+      let ok = true;
+      try {
+        value = JSON.parse(text) as unknown;
+      } catch {
+        ok = false;
+      }
+      if (ok) {
+        addDocument(objects, value, { file: input.file, document: 0 });
+        continue;
+      }
+    }
+    loadYaml(input.file, text, objects, warnings);
   }
   return { objects, warnings };
 }
 
-function isJsonInput(file: string, text: string): boolean {
-  if (/\.json$/i.test(file)) return true;
+function looksLikeJson(text: string): boolean {
   const m = /^\s*([^\s])/.exec(text);
   return m !== null && (m[1] === '{' || m[1] === '[');
 }
