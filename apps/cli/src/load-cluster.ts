@@ -14,12 +14,12 @@ import {
   type NetworkPlugin,
   type SimHost,
 } from '@knet/core';
-import { createKubenetPlugin } from '@knet/kubenet';
+import { createKubenetPlugin, parseKubenetOptions } from '@knet/kubenet';
 import { UsageError } from './cli-error.js';
 
 /** The CNI plugins this CLI can compose, by `spec.cni.plugin` name. */
 export const PLUGINS: Readonly<Record<string, (options: Readonly<Record<string, unknown>>) => NetworkPlugin>> = {
-  kubenet: (options) => createKubenetPlugin(options),
+  kubenet: (options) => createKubenetPlugin(parseKubenetOptions(options)),
 };
 
 /**

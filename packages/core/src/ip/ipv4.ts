@@ -80,6 +80,20 @@ export interface ParseCidrOptions {
  * `details.value`; the message says what the network address would be, as host-local does.
  */
 export function parseIpv4Cidr(text: string, options: ParseCidrOptions = {}): Ipv4Cidr {
+  // Valid prefixes are cached: the same CIDRs are parsed for every route and pod of a node.
+  const cached = CIDR_CACHE.get(text);
+  if (cached !== undefined) return cached;
+  const parsed = parseIpv4CidrUncached(text, options);
+  if (parsed.address === tryParseIpv4(text.slice(0, text.indexOf('/')))) {
+    if (CIDR_CACHE.size >= 65536) CIDR_CACHE.clear();
+    CIDR_CACHE.set(text, parsed);
+  }
+  return parsed;
+}
+
+const CIDR_CACHE = new Map<string, Ipv4Cidr>();
+
+function parseIpv4CidrUncached(text: string, options: ParseCidrOptions): Ipv4Cidr {
   const slash = text.indexOf('/');
   if (slash < 0) throw new KnetError('EINVAL', `invalid CIDR "${text}": missing prefix length`, { value: text });
   const addrText = text.slice(0, slash);

@@ -37,7 +37,10 @@ export function macFromBytes(bytes: Uint8Array, offset = 0): Mac {
 
 /** True for group (multicast and broadcast) addresses: the I/G bit of the first octet. */
 export function isMulticastMac(mac: Mac): boolean {
-  return (parseInt(mac.slice(0, 2), 16) & 1) === 1;
+  // The I/G bit is the low bit of the second hex digit: 1,3,5,7,9,b,d,f.
+  const c = mac.charCodeAt(1);
+  const v = c <= 57 ? c - 48 : (c | 0x20) - 87;
+  return (v & 1) === 1;
 }
 
 /** The numeric value of a MAC, for ordering (the Linux bridge takes the lowest port MAC). */

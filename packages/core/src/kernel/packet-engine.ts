@@ -1,7 +1,7 @@
 import { formatIpv4, prefixMask } from '../ip/ipv4.js';
 import { BROADCAST_MAC, isMulticastMac, ZERO_MAC, type Mac } from '../ip/mac.js';
 import { encodeIpv4Packet, ipPacketLength } from '../packet/packet-encoder.js';
-import { formatIpPacket, formatPacket } from '../packet/format-packet.js';
+import { formatIpPacket as formatIpPacketUncached, formatPacket as formatPacketUncached } from '../packet/format-packet.js';
 import {
   ETH_P_ARP,
   ETH_P_IP,
@@ -32,6 +32,25 @@ import { NEIGH_DEFAULTS, type NeighEntry } from './neigh/neigh-table.js';
 import { formatSimRoute, RT_TABLE_DEFAULT, toRouteInfo, type SimRoute } from './route/route-table.js';
 import type { SimHost } from './sim-host.js';
 import type { SimNetns } from './sim-netns.js';
+
+// Packets are immutable values that appear at many hops: format each one once.
+const summaries = new WeakMap<object, string>();
+function formatPacket(frame: EthernetFrame): string {
+  let s = summaries.get(frame);
+  if (s === undefined) {
+    s = formatPacketUncached(frame);
+    summaries.set(frame, s);
+  }
+  return s;
+}
+function formatIpPacket(pkt: Ipv4Packet): string {
+  let s = summaries.get(pkt);
+  if (s === undefined) {
+    s = formatIpPacketUncached(pkt);
+    summaries.set(pkt, s);
+  }
+  return s;
+}
 
 /** Simulated time one frame takes to cross a link (1 µs), so captures are strictly ordered. */
 const WIRE_NS = 1_000;
@@ -99,6 +118,7 @@ export class PacketEngine {
   private pending = new Map<NeighEntry, { ns: SimNetns; link: SimLink; pkt: Ipv4Packet; f: Flight; forwarded: boolean }[]>();
   private replies = true;
   private capture = true;
+  private otherhost = new Set<TraceFlow>();
   /** The source address chosen for the first request packet of the current trace. */
   requestSource: number | undefined;
 
@@ -114,6 +134,7 @@ export class PacketEngine {
     this.frames = [];
     this.deliveries = [];
     this.drops = [];
+    this.otherhost.clear();
     this.queue = [];
     this.start = this.host.now;
     this.replies = options.replies ?? true;
@@ -528,7 +549,9 @@ export class PacketEngine {
       if (!forUs) {
         // eth_type_trans marks it PACKET_OTHERHOST; ip_rcv and arp_rcv drop it. This is the
         // fate of flooded copies at hosts they were not meant for: not recorded as hops.
-        if (f.flow === 'request' || f.flow === 'reply') {
+        // Only the first such copy is kept: it is the verdict only when no copy got anywhere.
+        if ((f.flow === 'request' || f.flow === 'reply') && !this.otherhost.has(f.flow)) {
+          this.otherhost.add(f.flow);
           this.drops.push({ flow: f.flow, verdict: this.verdict(ns, 'dropped', { reason: 'not-for-host', dev: dev.name }) });
         }
         return;
@@ -579,14 +602,15 @@ export class PacketEngine {
     this.brForwardDecision(br, port, frame, f, show);
   }
 
-  /** True when a flooded ARP request targets a host behind one of the bridge's ports (for display). */
+  /**
+   * True when an ARP request asks for an address in one of this namespace's subnets: the
+   * bridge is on the segment the question is about, so its handling is shown in the trace
+   * (flooded copies elsewhere are not).
+   */
   private brHasTarget(br: SimLink, frame: EthernetFrame): boolean {
     if (frame.payload.kind !== 'arp') return false;
     const target = frame.payload.targetIp;
-    for (const p of br.ports()) {
-      const peer = p.peer;
-      if (peer?.netns.localAddrs.has(target)) return true;
-    }
+    for (const a of br.netns.addresses) if (((a.ip ^ target) & prefixMask(a.prefix)) === 0 && a.prefix > 0) return true;
     return false;
   }
 
@@ -638,18 +662,24 @@ export class PacketEngine {
         detail: { kind: 'fdb', mac: dst, bridge: br.name, action: 'flood', ports: ports.map((p) => p.name) },
       });
     }
-    for (const p of ports) this.schedule(STEP_NS, () => this.xmitQuiet(p, frame, f));
+    // One event sends every copy and one more receives them all: a flood over a 1,000-port
+    // fabric costs two queue operations, not two thousand (same times, same order).
+    if (ports.length > 0) this.schedule(STEP_NS, () => this.floodOut(ports, frame, f));
     if (ingress !== undefined && mcast) this.schedule(STEP_NS, () => this.bridgeLocalIn(br, frame, f));
   }
 
-  /** Transmit a flooded copy without a hop of its own (the flood hop lists the ports). */
-  private xmitQuiet(dev: SimLink, frame: EthernetFrame, f: Flight): void {
-    if (!dev.up) return;
-    const idx = this.captureFrame(dev, 'out', frame);
-    void idx;
-    if (dev.kind === 'veth' && dev.peer !== undefined && dev.carrier) {
-      const peer = dev.peer;
-      this.schedule(WIRE_NS, () => this.netifReceive(peer, frame, f));
+  /** Transmits flooded copies without hops of their own (the flood hop lists the ports). */
+  private floodOut(ports: readonly SimLink[], frame: EthernetFrame, f: Flight): void {
+    const peers: SimLink[] = [];
+    for (const dev of ports) {
+      if (!dev.up) continue;
+      this.captureFrame(dev, 'out', frame);
+      if (dev.kind === 'veth' && dev.peer !== undefined && dev.peer.up) peers.push(dev.peer);
+    }
+    if (peers.length > 0) {
+      this.schedule(WIRE_NS, () => {
+        for (const peer of peers) this.netifReceive(peer, frame, f);
+      });
     }
   }
 

@@ -140,7 +140,7 @@ export class SimHost implements Host {
       }
       case 'bridge': {
         const l = this.addLink(ns, o.name, 'bridge', mac, o.mtu ?? 1500);
-        l.bridge = { fdb: new Map(), ageingTime: o.ageingTime ?? 300, macPinned: o.mac !== undefined, mtuPinned: o.mtu !== undefined };
+        l.bridge = { fdb: new Map(), ageingTime: o.ageingTime ?? 300, macPinned: o.mac !== undefined, mtuPinned: o.mtu !== undefined, ports: new Set() };
         this.fdbAddLocal(l, l);
         return l;
       }
@@ -236,6 +236,7 @@ export class SimHost implements Host {
         if (l.master !== br) {
           this.releaseMaster(l);
           l.master = br;
+          br.bridge.ports.add(l);
           l.bridgePort = { hairpin: false, learning: true, flood: true, isolated: false };
           this.fdbAddLocal(br, l);
           this.adjustBridgeMac(br);
@@ -281,6 +282,7 @@ export class SimHost implements Host {
     const br = l.master;
     if (br?.bridge === undefined) return;
     for (const [mac, e] of [...br.bridge.fdb]) if (e.port === l) br.bridge.fdb.delete(mac);
+    br.bridge.ports.delete(l);
     delete l.master;
     delete l.bridgePort;
     this.adjustBridgeMac(br);
@@ -422,25 +424,21 @@ export class SimHost implements Host {
     const ns = a.link.netns;
     const dev = a.link.name;
     const primary = this.primaryFor(a);
-    const put = (r: SimRoute): void => {
-      const t = ns.table(r.table);
-      if (t.find(r.dst, r.prefix, r.metric, r.type) === undefined) t.insert(r);
+    const src = primary.ip;
+    const put = (type: SimRoute['type'], dst: number, prefix: number, table: number, scope: SimRoute['scope']): void => {
+      const t = ns.table(table);
+      if (t.find(dst, prefix, 0, type) === undefined) {
+        t.insert({ type, dst, prefix, table, scope, protocol: 'kernel', onlink: false, metric: 0, dev, prefsrc: src });
+      }
     };
-    const base = { protocol: 'kernel' as const, onlink: false, metric: 0, dev, prefsrc: primary.ip };
-    const isLo = a.link.kind === 'loopback';
-    put({ ...base, type: 'local', dst: a.ip, prefix: 32, table: RT_TABLE_LOCAL, scope: 'host' });
+    put('local', a.ip, 32, RT_TABLE_LOCAL, 'host');
     if (!a.link.up) return;
-    if (a.broadcast !== undefined && a.broadcast !== 0xffffffff) {
-      put({ ...base, type: 'broadcast', dst: a.broadcast, prefix: 32, table: RT_TABLE_LOCAL, scope: 'link' });
-    }
+    if (a.broadcast !== undefined && a.broadcast !== 0xffffffff) put('broadcast', a.broadcast, 32, RT_TABLE_LOCAL, 'link');
     const net = (a.ip & prefixMask(a.prefix)) >>> 0;
     if (net !== 0 && (net !== a.ip || a.prefix < 32)) {
-      if (isLo) put({ ...base, type: 'local', dst: net, prefix: a.prefix, table: RT_TABLE_LOCAL, scope: 'host' });
-      else put({ ...base, type: 'unicast', dst: net, prefix: a.prefix, table: RT_TABLE_MAIN, scope: 'link' });
-      if (a.prefix < 31) {
-        const bcast = (net | ~prefixMask(a.prefix)) >>> 0;
-        put({ ...base, type: 'broadcast', dst: bcast, prefix: 32, table: RT_TABLE_LOCAL, scope: 'link' });
-      }
+      if (a.link.kind === 'loopback') put('local', net, a.prefix, RT_TABLE_LOCAL, 'host');
+      else put('unicast', net, a.prefix, RT_TABLE_MAIN, 'link');
+      if (a.prefix < 31) put('broadcast', (net | ~prefixMask(a.prefix)) >>> 0, 32, RT_TABLE_LOCAL, 'link');
     }
   }
 

@@ -44,7 +44,6 @@ const GLOBAL_DEFAULTS: Readonly<Record<string, string>> = {
   'net.ipv4.neigh.default.gc_thresh1': '128',
   'net.ipv4.neigh.default.gc_thresh2': '512',
   'net.ipv4.neigh.default.gc_thresh3': '1024',
-  'net.ipv6.conf.all.forwarding': '0',
   // br_netfilter defaults once the module is loaded (knet's nodes behave as if it is).
   'net.bridge.bridge-nf-call-iptables': '1',
   'net.bridge.bridge-nf-call-ip6tables': '1',
@@ -65,45 +64,45 @@ const GLOBAL_DEFAULTS: Readonly<Record<string, string>> = {
  * Per-interface keys appear with the device and start from `conf.default`.
  */
 export class SysctlTable {
-  private readonly values = new Map<string, string>();
+  /** Namespace-wide keys. */
+  private readonly globals = new Map<string, string>();
+  /**
+   * Per-device values that differ from the compiled-in defaults, keyed `ipv4.conf.<key>`,
+   * `ipv6.conf.<key>` or `ipv4.neigh.<key>`. Devices without overrides share no storage, so a
+   * 30,000-pod cluster does not hold millions of identical strings.
+   */
+  private readonly devices = new Map<string, Map<string, string>>();
   private readonly netns: SimNetns;
 
   constructor(netns: SimNetns) {
     this.netns = netns;
-    for (const [k, v] of Object.entries(GLOBAL_DEFAULTS)) this.values.set(k, v);
-    for (const dev of ['all', 'default']) this.initDevice(dev, dev);
+    for (const [k, v] of Object.entries(GLOBAL_DEFAULTS)) this.globals.set(k, v);
+    this.devices.set('all', new Map());
+    this.devices.set('default', new Map());
   }
 
-  /** Creates a device's per-interface keys from `conf.default` (called when a device appears). */
+  /** Creates a device's per-interface keys as a copy of `conf.default` (called when a device appears). */
   initDevice(dev: string, from = 'default'): void {
-    for (const [k, v] of Object.entries(IPV4_CONF_DEFAULTS)) {
-      this.values.set(`net.ipv4.conf.${dev}.${k}`, this.values.get(`net.ipv4.conf.${from}.${k}`) ?? v);
+    const base = this.devices.get(from);
+    const copy = new Map<string, string>();
+    if (base !== undefined) {
+      // The neigh keys start from their defaults, the conf keys from `default`.
+      for (const [k, v] of base) if (!k.startsWith('ipv4.neigh.')) copy.set(k, v);
     }
-    for (const [k, v] of Object.entries(IPV6_CONF_DEFAULTS)) {
-      this.values.set(`net.ipv6.conf.${dev}.${k}`, this.values.get(`net.ipv6.conf.${from}.${k}`) ?? v);
-    }
-    for (const [k, v] of Object.entries(NEIGH_DEFAULTS)) {
-      this.values.set(`net.ipv4.neigh.${dev}.${k}`, v);
-    }
+    this.devices.set(dev, copy);
   }
 
   /** Removes a device's keys. */
   removeDevice(dev: string): void {
-    for (const prefix of [`net.ipv4.conf.${dev}.`, `net.ipv6.conf.${dev}.`, `net.ipv4.neigh.${dev}.`]) {
-      for (const k of [...this.values.keys()]) if (k.startsWith(prefix)) this.values.delete(k);
-    }
+    this.devices.delete(dev);
   }
 
   /** Renames a device's keys. */
   renameDevice(from: string, to: string): void {
-    for (const prefix of ['net.ipv4.conf.', 'net.ipv6.conf.', 'net.ipv4.neigh.']) {
-      for (const [k, v] of [...this.values]) {
-        if (k.startsWith(`${prefix}${from}.`)) {
-          this.values.delete(k);
-          this.values.set(`${prefix}${to}.${k.slice(prefix.length + from.length + 1)}`, v);
-        }
-      }
-    }
+    const m = this.devices.get(from);
+    if (m === undefined) return;
+    this.devices.delete(from);
+    this.devices.set(to, m);
   }
 
   /** Normalises `net/ipv4/ip_forward` to `net.ipv4.ip_forward`. */
@@ -111,11 +110,33 @@ export class SysctlTable {
     return key.includes('/') ? key.replace(/\//g, '.') : key;
   }
 
+  /** Splits `net.ipv4.conf.eth0.rp_filter` into (`eth0`, `ipv4.conf.rp_filter`), or undefined for a global key. */
+  private deviceKey(key: string): { dev: string; sub: string; def: string } | undefined {
+    const m = /^net\.(ipv4|ipv6)\.(conf|neigh)\.(.+)\.([a-z0-9_]+)$/.exec(key);
+    if (m === null) return undefined;
+    const [, fam, kind, dev, name] = m as unknown as [string, string, string, string, string];
+    const table = kind === 'neigh' ? (fam === 'ipv4' ? NEIGH_DEFAULTS : undefined) : fam === 'ipv4' ? IPV4_CONF_DEFAULTS : IPV6_CONF_DEFAULTS;
+    const def = table?.[name];
+    if (def === undefined) return undefined;
+    return { dev, sub: `${fam}.${kind}.${name}`, def };
+  }
+
+  private lookup(key: string): string | undefined {
+    const g = this.globals.get(key);
+    if (g !== undefined) return g;
+    const d = this.deviceKey(key);
+    if (d === undefined) return undefined;
+    const m = this.devices.get(d.dev);
+    if (m === undefined) return undefined;
+    return m.get(d.sub) ?? d.def;
+  }
+
   /** Reads a key. @throws KnetError `ENOENT` for an unknown key (as `sysctl: cannot stat /proc/sys/...`). */
   get(key: string): string {
-    const v = this.values.get(SysctlTable.norm(key));
+    const k = SysctlTable.norm(key);
+    const v = this.lookup(k);
     if (v === undefined) {
-      throw new KnetError('ENOENT', `sysctl: cannot stat /proc/sys/${SysctlTable.norm(key).replace(/\./g, '/')}: No such file or directory`, { key });
+      throw new KnetError('ENOENT', `sysctl: cannot stat /proc/sys/${k.replace(/\./g, '/')}: No such file or directory`, { key });
     }
     return v;
   }
@@ -127,37 +148,52 @@ export class SysctlTable {
     if (/^\d+$/.test(old) && !/^\d+$/.test(value)) {
       throw new KnetError('EINVAL', `sysctl: setting key "${k}": Invalid argument`, { key: k, value });
     }
-    this.values.set(k, value);
+    const d = this.deviceKey(k);
+    if (d === undefined) this.globals.set(k, value);
+    else this.devices.get(d.dev)!.set(d.sub, value);
+    if (d?.sub === 'ipv4.conf.proxy_arp' && value !== '0') this.anyProxyArp = true;
     if (k === 'net.ipv4.ip_forward' || k === 'net.ipv4.conf.all.forwarding') {
-      this.values.set('net.ipv4.ip_forward', value);
-      this.values.set('net.ipv4.conf.all.forwarding', value);
-      this.values.set('net.ipv4.conf.default.forwarding', value);
-      for (const name of this.netns.links.keys()) this.values.set(`net.ipv4.conf.${name}.forwarding`, value);
+      this.globals.set('net.ipv4.ip_forward', value);
+      for (const m of this.devices.values()) m.set('ipv4.conf.forwarding', value);
     }
   }
 
   /** Numeric read of a key that exists (hot path helper). */
   num(key: string): number {
-    return Number(this.values.get(key) ?? '0');
+    return Number(this.lookup(key) ?? '0');
+  }
+
+  private devValue(dev: string, sub: string, def: string): string {
+    return this.devices.get(dev)?.get(sub) ?? def;
   }
 
   /** True when IPv4 forwarding is on for a device (`conf.<dev>.forwarding`). */
   forwarding(dev: string): boolean {
-    return this.values.get(`net.ipv4.conf.${dev}.forwarding`) === '1';
+    return this.devValue(dev, 'ipv4.conf.forwarding', '0') === '1';
   }
 
   /** The effective rp_filter for a device: the maximum of `all` and the device's value. */
   rpFilter(dev: string): number {
-    return Math.max(this.num('net.ipv4.conf.all.rp_filter'), this.num(`net.ipv4.conf.${dev}.rp_filter`));
+    return Math.max(Number(this.devValue('all', 'ipv4.conf.rp_filter', '0')), Number(this.devValue(dev, 'ipv4.conf.rp_filter', '0')));
   }
 
   /** The effective proxy_arp for a device: `all` OR the device's value. */
   proxyArp(dev: string): boolean {
-    return this.num('net.ipv4.conf.all.proxy_arp') === 1 || this.num(`net.ipv4.conf.${dev}.proxy_arp`) === 1;
+    if (!this.anyProxyArp) return false;
+    return this.devValue('all', 'ipv4.conf.proxy_arp', '0') === '1' || this.devValue(dev, 'ipv4.conf.proxy_arp', '0') === '1';
   }
+
+  /** False while no device has proxy_arp on: the ARP path then skips two lookups per frame. */
+  private anyProxyArp = false;
 
   /** Every key and value, sorted (what `sysctl -a` would list for the keys knet models). */
   entries(): [string, string][] {
-    return [...this.values].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const out = new Map(this.globals);
+    for (const [dev, m] of this.devices) {
+      for (const [k, def] of Object.entries(IPV4_CONF_DEFAULTS)) out.set(`net.ipv4.conf.${dev}.${k}`, m.get(`ipv4.conf.${k}`) ?? def);
+      for (const [k, def] of Object.entries(IPV6_CONF_DEFAULTS)) out.set(`net.ipv6.conf.${dev}.${k}`, m.get(`ipv6.conf.${k}`) ?? def);
+      if (dev !== 'all') for (const [k, def] of Object.entries(NEIGH_DEFAULTS)) out.set(`net.ipv4.neigh.${dev}.${k}`, m.get(`ipv4.neigh.${k}`) ?? def);
+    }
+    return [...out].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 }

@@ -31,6 +31,8 @@ export interface BridgeState {
   macPinned: boolean;
   /** True once the MTU was set explicitly (it then no longer follows the smallest port MTU). */
   mtuPinned: boolean;
+  /** The bridge's ports, in the order they were enslaved. */
+  readonly ports: Set<SimLink>;
 }
 
 /** Per-port settings of a bridge port. */
@@ -108,7 +110,9 @@ export class SimLink {
       case 'bridge':
         // br_port_carrier_check: a bridge has carrier while one of its ports forwards; a bridge
         // without ports keeps carrier on (kernel 6.x prints it UP,LOWER_UP, state UNKNOWN).
-        return this.ports().length === 0 || this.ports().some((l) => l.carrier);
+        if (this.bridge === undefined || this.bridge.ports.size === 0) return true;
+        for (const l of this.bridge.ports) if (l.carrier) return true;
+        return false;
       case 'tun':
         // No process attached to the queue in the simulation: knet's tun devices are driven by
         // the model itself (flanneld's udp backend), which counts as attached.
@@ -120,10 +124,7 @@ export class SimLink {
 
   /** The ports of this bridge (empty for other kinds). */
   ports(): SimLink[] {
-    if (this.kind !== 'bridge') return [];
-    const out: SimLink[] = [];
-    for (const l of this.netns.links.values()) if (l.master === this) out.push(l);
-    return out;
+    return this.bridge === undefined ? [] : [...this.bridge.ports];
   }
 
   /** `state` as `ip link` prints it. */
@@ -133,7 +134,7 @@ export class SimLink {
       return 'UNKNOWN';
     }
     if (this.kind === 'veth' && !this.carrier) return 'LOWERLAYERDOWN';
-    if (this.kind === 'bridge' && this.ports().length === 0) return 'UNKNOWN';
+    if (this.kind === 'bridge' && (this.bridge?.ports.size ?? 0) === 0) return 'UNKNOWN';
     return this.carrier ? 'UP' : 'DOWN';
   }
 }
