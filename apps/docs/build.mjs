@@ -23,7 +23,9 @@ import { Marked } from 'marked';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
 const KNET_JS = path.join(REPO, 'apps/cli/dist/knet.js');
-const DIRECTIVE = /^\s*<!--\s*knet:\s*(.*?)\s*-->\s*$/;
+const DIRECTIVE = /^ {0,3}<!--\s*knet:\s*(.*?)\s*-->\s*$/;
+// Anything that starts like a directive but does not parse as one is an error, not a silent comment.
+const LOOKS_LIKE_DIRECTIVE = /^ {0,3}<!--\s*knet\b/;
 const FENCE = /^\s{0,3}(`{3,}|~{3,})/;
 
 /** A failure the build reports as a one-line (or few-line) message, without a stack trace. */
@@ -153,6 +155,9 @@ function expandDirectives(markdown, page, cache) {
     }
     const d = DIRECTIVE.exec(line);
     if (!d) {
+      if (LOOKS_LIKE_DIRECTIVE.test(line)) {
+        failures.push(`${page}: malformed directive ${line.trim()} (expected <!-- knet: ARGS --> alone on its line)`);
+      }
       out.push(line);
       continue;
     }
@@ -255,7 +260,7 @@ function renderPage(markdown, rel, pages, brokenLinks) {
 // ---------------------------------------------------------------------------------------------
 // template
 
-const SECTION_NAMES = { '': 'knet', guides: 'Guides', decisions: 'Decisions', schema: 'Schema' };
+const SECTION_NAMES = { '': 'Overview', guides: 'Guides', decisions: 'Decisions', schema: 'Schema' };
 const SECTION_ORDER = ['', 'guides'];
 
 function sectionTitle(dir) {
@@ -290,7 +295,8 @@ function navHtml(pages, current, root) {
     const items = list
       .map((p) => {
         const cur = p.rel === current ? ' aria-current="page"' : '';
-        return `<li><a href="${root}${escapeHtml(p.out)}"${cur}>${escapeHtml(p.title)}</a></li>`;
+        const label = p.rel === 'index.md' ? 'Introduction' : p.title;
+        return `<li><a href="${root}${escapeHtml(p.out)}"${cur}>${escapeHtml(label)}</a></li>`;
       })
       .join('\n');
     parts.push(`<h2>${escapeHtml(sectionTitle(dir))}</h2>\n<ul>\n${items}\n</ul>`);
@@ -309,7 +315,7 @@ function pageHtml({ title, html, rel, root, nav, directiveCount }) {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} · knet</title>
+<title>${title === 'knet' ? 'knet' : `${escapeHtml(title)} · knet`}</title>
 <link rel="stylesheet" href="${root}assets/site.css">
 </head>
 <body>
@@ -351,7 +357,7 @@ a { color: var(--link); }
 .topbar .brand { font-weight: 700; font-size: 1.25rem; text-decoration: none; color: var(--fg); }
 .topbar .tagline { color: var(--muted); font-size: .9rem; }
 .topbar .api { margin-left: auto; }
-.layout { display: flex; align-items: flex-start; max-width: 82rem; margin: 0 auto; }
+.layout { display: flex; align-items: flex-start; max-width: 110rem; margin: 0 auto; }
 .sidebar { flex: 0 0 16rem; padding: 1rem 1.25rem; position: sticky; top: 0; max-height: 100vh; overflow-y: auto;
   font-size: .92rem; }
 .sidebar h2 { font-size: .75rem; text-transform: uppercase; letter-spacing: .06em; color: var(--muted);
@@ -361,7 +367,9 @@ a { color: var(--link); }
 .sidebar a { text-decoration: none; }
 .sidebar a[aria-current="page"] { font-weight: 600; color: var(--fg); border-left: 3px solid var(--accent);
   padding-left: .4rem; margin-left: -.7rem; }
-.content { flex: 1 1 auto; min-width: 0; max-width: 52rem; padding: 1rem 2rem 3rem; }
+.content { flex: 1 1 auto; min-width: 0; padding: 1rem 2rem 3rem; }
+/* Prose keeps a readable measure; command output may use the full width. */
+.content > :not(pre) { max-width: 50rem; }
 h1, h2, h3, h4 { line-height: 1.25; margin: 1.8em 0 .6em; }
 h1 { margin-top: .6em; font-size: 2rem; }
 h2 { font-size: 1.45rem; padding-bottom: .2em; border-bottom: 1px solid var(--border); }
@@ -372,7 +380,7 @@ code { font-family: var(--mono); font-size: .88em; background: var(--code-bg); p
 pre { font-family: var(--mono); font-size: .84rem; line-height: 1.45; background: var(--pre-bg);
   border: 1px solid var(--border); border-radius: 6px; padding: .8rem 1rem; overflow-x: auto; tab-size: 8; }
 pre code { background: none; padding: 0; font-size: inherit; white-space: pre; }
-pre code.language-console { display: block; }
+pre:has(> code.language-console) { font-size: .8rem; }
 blockquote { margin: 1em 0; padding: .2em 1em; border-left: 4px solid var(--border); color: var(--muted); }
 table { border-collapse: collapse; margin: 1em 0; display: block; overflow-x: auto; }
 th, td { border: 1px solid var(--border); padding: .35em .7em; text-align: left; vertical-align: top; }
