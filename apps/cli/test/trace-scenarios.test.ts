@@ -23,7 +23,7 @@ describe('same-node pod to pod (kubenet)', () => {
     const built = await example();
     const t = trace(built, CLIENT, FRONTEND1 + ':8080', 'tcp');
     expect(t.verdict).toMatchObject({ kind: 'delivered', pod: FRONTEND1, socket: 'container frontend' });
-    expect(t.reply).toMatchObject({ kind: 'delivered', pod: CLIENT, socket: 'client' });
+    expect(t.reply).toMatchObject({ kind: 'delivered', pod: CLIENT, socket: 'pod default/client' });
     const steps = t.hops.filter((h) => h.flow !== 'reply').map((h) => `${h.pod ?? h.node}:${h.step}:${h.dev ?? ''}`);
     const expectInOrder = [
       `${CLIENT}:send:`,

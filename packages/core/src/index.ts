@@ -220,14 +220,16 @@ export type { SimHostOptions } from './kernel/sim-host.js';
 export { SimNetns } from './kernel/sim-netns.js';
 export type { SimAddress } from './kernel/sim-netns.js';
 export { SimLink } from './kernel/link/sim-link.js';
+export type { BridgeState, BridgePortState, VxlanState, BridgeFdbEntry, VxlanFdbEntry } from './kernel/link/sim-link.js';
 export { RouteTable, RT_TABLE_MAIN, RT_TABLE_LOCAL, RT_TABLE_DEFAULT, formatSimRoute, toRouteInfo } from './kernel/route/route-table.js';
 export type { SimRoute } from './kernel/route/route-table.js';
 export { NeighTable, NEIGH_DEFAULTS } from './kernel/neigh/neigh-table.js';
+export type { NeighEntry } from './kernel/neigh/neigh-table.js';
 export { SysctlTable } from './kernel/sysctl-table.js';
 export { SocketTable } from './kernel/socket/socket-table.js';
 export type { SimSocket } from './kernel/socket/socket-table.js';
 export { PacketEngine, synOptions } from './kernel/packet-engine.js';
-export type { DeliveryRecord, EngineRunOptions } from './kernel/packet-engine.js';
+export type { DeliveryRecord, EngineRunOptions, Flight } from './kernel/packet-engine.js';
 export type {
   DropReason,
   TraceFlow,

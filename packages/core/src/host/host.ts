@@ -77,7 +77,7 @@ export interface RouteOptions {
   readonly mtu?: number;
 }
 
-/** Arguments of {@link Host.neighAdd} (`ip neigh add ADDR lladdr MAC dev DEV nud STATE`). */
+/** Arguments of {@link Host.neighReplace} (`ip neigh add ADDR lladdr MAC dev DEV nud STATE`). */
 export interface NeighOptions {
   readonly dst: string;
   readonly dev: string;

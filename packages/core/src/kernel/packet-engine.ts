@@ -70,8 +70,8 @@ const ICMP_PORT_UNREACH = 3;
 const ICMP_FRAG_NEEDED = 4;
 const ICMP_PKT_FILTERED = 13;
 
-/** A packet in flight with the bookkeeping the trace needs. */
-interface Flight {
+/** A packet in flight with the bookkeeping the trace needs: which flow of the exchange it is. */
+export interface Flight {
   readonly flow: TraceFlow;
 }
 
@@ -119,6 +119,8 @@ export class PacketEngine {
   private replies = true;
   private capture = true;
   private otherhost = new Set<TraceFlow>();
+  /** Who sent the traced packet (the owner of the ICMP socket replies are delivered to). */
+  icmpOwner = 'the sender';
   /** The source address chosen for the first request packet of the current trace. */
   requestSource: number | undefined;
 
@@ -864,18 +866,18 @@ export class PacketEngine {
         }
         return;
       }
-      this.hop(ns, f, 'deliver', `ICMP ${p.type === ICMP_ECHOREPLY ? 'echo reply' : `type ${p.type} code ${p.code}`} delivered to the sending socket`, summary, {
+      this.hop(ns, f, 'deliver', `ICMP ${p.type === ICMP_ECHOREPLY ? 'echo reply' : `type ${p.type} code ${p.code}`} delivered to the sending socket (${this.icmpOwner})`, summary, {
         dev: dev.name,
-        detail: { kind: 'socket', proto: 'icmp', address: formatIpv4(pkt.dst), owner: 'client' },
+        detail: { kind: 'socket', proto: 'icmp', address: formatIpv4(pkt.dst), owner: this.icmpOwner },
       });
-      this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'delivered', { dev: dev.name, socket: 'client' }) });
+      this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'delivered', { dev: dev.name, socket: this.icmpOwner }) });
       return;
     }
     if ((pkt.protocol === IPPROTO_TCP && p.kind === 'tcp') || (pkt.protocol === IPPROTO_UDP && p.kind === 'udp')) {
       const proto = p.kind;
       const sock = ns.sockets.lookup(proto, pkt.dst, p.dstPort, pkt.src, p.srcPort);
       if (sock !== undefined) {
-        const who = sock.remote !== undefined ? `connected socket of ${sock.owner}` : `${sock.owner} listening on ${sock.addr === 0 ? '0.0.0.0' : formatIpv4(sock.addr)}:${sock.port}/${proto}`;
+        const who = sock.remote !== undefined ? `the connected socket of ${sock.owner}` : `${sock.owner} listening on ${sock.addr === 0 ? '0.0.0.0' : formatIpv4(sock.addr)}:${sock.port}/${proto}`;
         this.hop(ns, f, 'deliver', `delivered to ${who}`, summary, {
           dev: dev.name,
           detail: { kind: 'socket', proto, address: formatIpv4(pkt.dst), port: p.dstPort, owner: sock.owner },

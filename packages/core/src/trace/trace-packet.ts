@@ -132,9 +132,10 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
   const pkt = buildRequest(engine, ns, dstIp, proto, sport, dport, options.size);
   let client: SimSocket | undefined;
   if (proto !== 'icmp' && sport !== undefined) {
-    client = { proto, addr: 0, port: sport, owner: 'client', remote: { addr: dstIp, port: dport } };
+    client = { proto, addr: 0, port: sport, owner, remote: { addr: dstIp, port: dport } };
     ns.sockets.bind(client);
   }
+  engine.icmpOwner = owner;
   engine.begin({ ...(options.replies !== undefined ? { replies: options.replies } : {}), ...(options.capture !== undefined ? { capture: options.capture } : {}) });
   try {
     engine.localOut(ns, pkt, { flow: 'request' }, `${owner} (${proto === 'icmp' ? 'ping' : `${proto} socket`})`);
