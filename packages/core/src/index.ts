@@ -216,7 +216,7 @@ export type { HostLocalArgs, HostLocalIpConfig, HostLocalResult } from './ipam/h
 
 // kernel (SimHost) and trace — exports added below
 export { SimHost, createSimHost, IFNAMSIZ_MAX } from './kernel/sim-host.js';
-export type { SimHostOptions } from './kernel/sim-host.js';
+export type { SimHostOptions, SimAddrOptions, SimNeighOptions, SimFdbOptions } from './kernel/sim-host.js';
 export { SimNetns } from './kernel/sim-netns.js';
 export type { SimAddress } from './kernel/sim-netns.js';
 export { SimLink } from './kernel/link/sim-link.js';

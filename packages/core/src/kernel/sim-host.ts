@@ -2,12 +2,33 @@ import { KnetError } from '../errors/knet-error.js';
 import type { FdbOptions, Host, LinkAddOptions, LinkSetOptions, NeighOptions, RouteOptions } from '../host/host.js';
 import type { AddressInfo, FdbInfo, LinkInfo, NeighInfo, NetnsMeta, RouteInfo, Scope } from '../host/types.js';
 import { formatIpv4, parseIpv4, parseIpv4Cidr, prefixMask, tryParseIpv4 } from '../ip/ipv4.js';
-import { parseMac, ZERO_MAC, type Mac } from '../ip/mac.js';
+import { isMulticastMac, parseMac, ZERO_MAC, type Mac } from '../ip/mac.js';
 import { SeededRng } from '../util/seeded-rng.js';
 import { SimLink } from './link/sim-link.js';
 import { NEIGH_DEFAULTS } from './neigh/neigh-table.js';
 import { RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN, toRouteInfo, type SimRoute } from './route/route-table.js';
 import { SimNetns, type SimAddress } from './sim-netns.js';
+
+/**
+ * SimHost's extension of {@link Host.addrAdd}: what `ip addr add` can say beyond the CIDR and
+ * the Host API cannot yet.
+ */
+export interface SimAddrOptions {
+  /** `brd`: `'+'` (derived from the prefix, for /30 and shorter; the Host API's default), an address, or `null` for none. */
+  readonly broadcast?: string | null;
+  /** `label` (default: the device name). */
+  readonly label?: string;
+}
+
+/** SimHost's extension of {@link Host.neighReplace}: the `router` flag (NTF_ROUTER). */
+export interface SimNeighOptions extends NeighOptions {
+  readonly router?: boolean;
+}
+
+/** SimHost's extension of {@link Host.fdbAdd}: the state of a bridge entry (`permanent`, the default, or `static`). */
+export interface SimFdbOptions extends FdbOptions {
+  readonly state?: 'permanent' | 'static';
+}
 
 /** Options of {@link createSimHost}. */
 export interface SimHostOptions {
@@ -19,6 +40,15 @@ export interface SimHostOptions {
 export const IFNAMSIZ_MAX = 15;
 
 const IFNAME_RE = /^[^\s/:]{1,15}$/;
+
+/** VXLAN_HEADROOM: outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14). @see linux include/net/vxlan.h */
+const VXLAN_HEADROOM = 50;
+
+/** Scopes by their rt_scope value (RT_SCOPE_UNIVERSE 0 ... RT_SCOPE_NOWHERE 255). @see rtnetlink(7) */
+const SCOPE_RANK: Readonly<Record<Scope, number>> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+
+/** IGMPV3_ALL_MCR, 224.0.0.22: where IGMPv3 membership reports go. @see linux include/uapi/linux/igmp.h */
+const IGMPV3_ALL_MCR = ((224 << 24) | 22) >>> 0;
 
 function tableId(t: RouteOptions['table']): number {
   if (t === undefined || t === 'main') return RT_TABLE_MAIN;
@@ -106,12 +136,16 @@ export class SimHost implements Host {
 
   // ---- links ------------------------------------------------------------------------------
 
-  private addLink(ns: SimNetns, name: string, kind: SimLink['kind'], mac: Mac, mtu: number): SimLink {
+  private checkName(ns: SimNetns, name: string): void {
     if (!IFNAME_RE.test(name) || name === '.' || name === '..') {
       throw new KnetError('EINVAL', `"${name}" is not a valid device name`, { dev: name });
     }
     if (ns.links.has(name)) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns: ns.name, dev: name });
-    const link = new SimLink({ ifindex: ns.nextIfindex++, name, kind, mac, mtu, netns: ns });
+  }
+
+  private addLink(ns: SimNetns, name: string, kind: SimLink['kind'], mac: Mac, mtu: number): SimLink {
+    this.checkName(ns, name);
+    const link = new SimLink({ ifindex: ns.allocIfindex(), name, kind, mac, mtu, netns: ns });
     ns.links.set(name, link);
     ns.byIndex.set(link.ifindex, link);
     ns.sysctl.initDevice(name);
@@ -122,32 +156,64 @@ export class SimHost implements Host {
     this.linkAddSync(netns, o);
   }
 
-  /** Synchronous {@link linkAdd}. */
+  /**
+   * Synchronous {@link linkAdd}.
+   *
+   * @remarks
+   * - veth: the peer is registered first, so in one namespace it gets the lower ifindex; both
+   *   ends start without carrier (veth_newlink: register_netdevice(peer) before dev,
+   *   netif_carrier_off on both), and linkwatch computes their operational states in that
+   *   order. The Host API's `mtu` is given to both ends.
+   * - bridge: a random MAC that is not yet the bridge id; a MAC given at creation pins it and
+   *   goes through br_stp_change_bridge_id, whose port-state selection finds no forwarding port
+   *   and turns the carrier off (br_dev_newlink). An MTU given at creation does not pin it
+   *   (rtnl_create_link sets dev->mtu without br_change_mtu).
+   * - vxlan: without an MTU, the underlay device's minus VXLAN_HEADROOM (50), else 1500
+   *   (vxlan_config_apply).
+   * - tun: what `ip tuntap add` makes: a persistent device no process holds, so without carrier
+   *   (__tun_detach: netif_carrier_off); a tap gets a random MAC (tun_net_initialize). See
+   *   {@link SimHost.tunOpen} for a process holding it.
+   * @see linux drivers/net/veth.c (veth_newlink), net/bridge/br_netlink.c (br_dev_newlink),
+   *   net/core/rtnetlink.c (rtnl_create_link), drivers/net/vxlan/vxlan_core.c (vxlan_config_apply),
+   *   drivers/net/tun.c
+   */
   linkAddSync(netns: string, o: LinkAddOptions): SimLink {
     const ns = this.ns(netns);
     const mac = o.kind === 'tun' ? ZERO_MAC : o.mac !== undefined ? parseMac(o.mac) : this.rng.mac();
     switch (o.kind) {
       case 'veth': {
         const peerNs = o.peer.netns !== undefined ? this.ns(o.peer.netns) : ns;
-        if (peerNs.links.has(o.peer.name)) {
-          throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns: peerNs.name, dev: o.peer.name });
-        }
+        this.checkName(ns, o.name);
+        if (peerNs === ns && o.peer.name === o.name) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns: ns.name, dev: o.name });
+        this.checkName(peerNs, o.peer.name);
+        const peerMac = o.peer.mac !== undefined ? parseMac(o.peer.mac) : this.rng.mac();
+        const b = this.addLink(peerNs, o.peer.name, 'veth', peerMac, o.mtu ?? 1500);
         const a = this.addLink(ns, o.name, 'veth', mac, o.mtu ?? 1500);
-        const b = this.addLink(peerNs, o.peer.name, 'veth', o.peer.mac !== undefined ? parseMac(o.peer.mac) : this.rng.mac(), o.mtu ?? 1500);
         a.peer = b;
         b.peer = a;
+        b.linkwatch();
+        a.linkwatch();
         return a;
       }
       case 'bridge': {
         const l = this.addLink(ns, o.name, 'bridge', mac, o.mtu ?? 1500);
-        l.bridge = { fdb: new Map(), ageingTime: o.ageingTime ?? 300, macPinned: o.mac !== undefined, mtuPinned: o.mtu !== undefined, ports: new Set() };
-        this.fdbAddLocal(l, l);
+        l.bridge = {
+          fdb: new Map(),
+          ageingTime: o.ageingTime ?? 300,
+          macPinned: o.mac !== undefined,
+          mtuPinned: false,
+          ports: new Set(),
+          bridgeId: ZERO_MAC,
+          carrier: true,
+        };
+        this.fdbAddLocal(l, l, l.mac);
+        if (o.mac !== undefined) this.brChangeBridgeId(l, mac);
         return l;
       }
       case 'vxlan': {
         if (o.id < 0 || o.id > 0xffffff) throw new KnetError('EINVAL', `vxlan id ${o.id} out of range`, { field: 'id' });
-        if (o.dev !== undefined) this.link(ns, o.dev);
-        const l = this.addLink(ns, o.name, 'vxlan', mac, o.mtu ?? 1450);
+        const lower = o.dev !== undefined ? this.link(ns, o.dev) : undefined;
+        const l = this.addLink(ns, o.name, 'vxlan', mac, o.mtu ?? (lower !== undefined ? Math.max(68, lower.mtu - VXLAN_HEADROOM) : 1500));
         l.vxlan = {
           id: o.id,
           ...(o.local !== undefined ? { local: parseIpv4(o.local) } : {}),
@@ -163,6 +229,8 @@ export class SimHost implements Host {
         const l = this.addLink(ns, o.name, 'tun', mac, o.mtu ?? 1500);
         l.tunMode = o.mode ?? 'tun';
         if (l.tunMode === 'tap') l.mac = this.rng.mac();
+        l.tunPersistent = true;
+        l.linkwatch();
         return l;
       }
       case 'dummy':
@@ -171,28 +239,90 @@ export class SimHost implements Host {
     }
   }
 
+  /**
+   * A process opens `/dev/net/tun` and attaches to the device NAME (TUNSETIFF), as flanneld's
+   * udp backend does for flannel0. Not part of the Host API (on LinuxHost the process itself
+   * does it). An existing (persistent) device gets its carrier back, so linkwatch reports it
+   * UP; a missing one is created, non-persistent, with the carrier it was born with, which
+   * linkwatch never looked at: UNKNOWN.
+   *
+   * @remarks Linux equivalent: `open("/dev/net/tun")` + `ioctl(TUNSETIFF)`.
+   * @throws `EINVAL` when NAME is not a tun/tap device of that mode, `EBUSY` when a process already holds it
+   * @see linux drivers/net/tun.c (tun_set_iff, tun_attach)
+   */
+  tunOpen(netns: string, name: string, mode: 'tun' | 'tap'): void {
+    const ns = this.ns(netns);
+    const l = ns.links.get(name);
+    if (l === undefined) {
+      const created = this.addLink(ns, name, 'tun', mode === 'tap' ? this.rng.mac() : ZERO_MAC, 1500);
+      created.tunMode = mode;
+      created.tunAttached = true;
+      return;
+    }
+    if (l.kind !== 'tun' || l.tunMode !== mode) throw new KnetError('EINVAL', `${name} is not a ${mode} device`, { netns, dev: name });
+    if (l.tunAttached) throw new KnetError('EBUSY', 'ioctl(TUNSETIFF): Device or resource busy', { netns, dev: name });
+    l.tunAttached = true;
+    this.carrierChanged(l);
+  }
+
+  /**
+   * The process holding a tun/tap device closes it (or exits): a persistent device loses its
+   * carrier, a non-persistent one is unregistered. Not part of the Host API.
+   *
+   * @remarks Linux equivalent: `close()` of the `/dev/net/tun` descriptor.
+   * @throws `ENODEV`, `EINVAL` when no process holds NAME
+   * @see linux drivers/net/tun.c (__tun_detach)
+   */
+  tunClose(netns: string, name: string): void {
+    const l = this.link(netns, name);
+    if (l.kind !== 'tun' || !l.tunAttached) throw new KnetError('EINVAL', `no process holds ${name}`, { netns, dev: name });
+    l.tunAttached = false;
+    if (!l.tunPersistent) this.destroyLink(l);
+    else this.carrierChanged(l);
+  }
+
   async linkSet(netns: string, name: string, o: LinkSetOptions): Promise<void> {
     this.linkSetSync(netns, name, o);
   }
 
-  /** Synchronous {@link linkSet}. The order of effects follows `ip link set` (netns, name, mtu, address, master, up). */
+  /**
+   * Synchronous {@link linkSet}. The order of effects follows `ip link set` (netns, name, mtu,
+   * address, master, up).
+   *
+   * @remarks
+   * - netns: dev_change_net_namespace closes the device and unregisters it from its namespace
+   *   (its addresses, every route through it, its neighbours and its bridge go), then keeps its
+   *   ifindex if that is free in the target (without moving the target's ifindex search) or
+   *   takes a new one. Bridges and lo are netns-local (NETIF_F_NETNS_LOCAL): EINVAL.
+   * - name: only while down (dev_change_name: EBUSY); the routes through it follow.
+   * - mtu on a bridge pins it (br_change_mtu sets BROPT_MTU_SET_BY_USER); on a port it re-runs
+   *   br_mtu_auto_adjust (NETDEV_CHANGEMTU).
+   * - address on a bridge pins it and changes the bridge id (br_set_mac_address); on a port it
+   *   moves the port's local FDB entry and recalculates the bridge id (NETDEV_CHANGEADDR).
+   * @see linux net/core/dev.c (__dev_change_net_namespace, dev_change_name),
+   *   net/bridge/br_device.c (br_change_mtu, br_set_mac_address), net/bridge/br.c (br_device_event)
+   */
   linkSetSync(netns: string, name: string, o: LinkSetOptions): void {
     let ns = this.ns(netns);
     const l = this.link(ns, name);
     if (o.netns !== undefined && o.netns !== ns.name) {
       const target = this.ns(o.netns);
-      if (target.links.has(l.name)) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns: target.name, dev: l.name });
-      // Moving a device takes it down, drops its addresses and routes and releases its master.
+      if (l.kind === 'bridge' || l.kind === 'loopback') {
+        throw new KnetError('EINVAL', 'RTNETLINK answers: Invalid argument', { netns: ns.name, dev: l.name });
+      }
+      if (target.links.has(l.name)) {
+        throw new KnetError('EEXIST', 'Error: An interface with the same name exists in the target netns.', { netns: target.name, dev: l.name });
+      }
       this.setDown(l);
       this.releaseMaster(l);
       this.dropAddresses(l);
+      for (const t of ns.tables.values()) t.removeWhere((r) => r.dev === l.name);
+      ns.neigh.flushDevice(l.ifindex);
       ns.links.delete(l.name);
       ns.byIndex.delete(l.ifindex);
       ns.sysctl.removeDevice(l.name);
       l.netns = target;
-      // The kernel keeps the ifindex when it is free in the target namespace.
-      if (target.byIndex.has(l.ifindex)) l.ifindex = target.nextIfindex++;
-      else target.nextIfindex = Math.max(target.nextIfindex, l.ifindex + 1);
+      if (target.byIndex.has(l.ifindex)) l.ifindex = target.allocIfindex();
       target.links.set(l.name, l);
       target.byIndex.set(l.ifindex, l);
       target.sysctl.initDevice(l.name);
@@ -202,30 +332,33 @@ export class SimHost implements Host {
       if (l.up) throw new KnetError('EBUSY', 'RTNETLINK answers: Device or resource busy', { dev: l.name });
       if (!IFNAME_RE.test(o.name)) throw new KnetError('EINVAL', `"${o.name}" is not a valid device name`, { dev: o.name });
       if (ns.links.has(o.name)) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { dev: o.name });
-      ns.links.delete(l.name);
-      ns.sysctl.renameDevice(l.name, o.name);
+      const from = l.name;
+      ns.links.delete(from);
+      ns.sysctl.renameDevice(from, o.name);
       l.name = o.name;
       ns.links.set(l.name, l);
+      for (const t of ns.tables.values()) {
+        const moved: SimRoute[] = [];
+        t.removeWhere((r) => (r.dev === from ? (moved.push(r), true) : false));
+        for (const r of moved) t.insert({ ...r, dev: o.name });
+      }
     }
     if (o.mtu !== undefined) {
       if (o.mtu < 68 || o.mtu > 65535) throw new KnetError('EINVAL', `mtu ${o.mtu} out of range`, { dev: l.name });
       l.mtu = o.mtu;
       if (l.bridge !== undefined) l.bridge.mtuPinned = true;
-      if (l.master !== undefined) this.adjustBridgeMtu(l.master);
+      if (l.master !== undefined) this.brMtuAutoAdjust(l.master);
     }
     if (o.mac !== undefined) {
       const mac = parseMac(o.mac);
-      if (l.master?.bridge !== undefined) this.fdbRemoveLocal(l.master, l);
-      l.mac = mac;
       if (l.bridge !== undefined) {
-        this.fdbRemoveLocal(l, l);
         l.bridge.macPinned = true;
-        this.fdbAddLocal(l, l);
-      }
-      if (l.master?.bridge !== undefined) {
-        this.fdbAddLocal(l.master, l);
-        this.adjustBridgeMac(l.master);
-      }
+        if (mac !== l.mac) this.brChangeBridgeId(l, mac);
+      } else if (l.master?.bridge !== undefined && mac !== l.mac) {
+        this.brFdbChangeAddr(l.master, l, mac);
+        l.mac = mac;
+        this.brRecalculateBridgeId(l.master);
+      } else l.mac = mac;
     }
     if (o.master !== undefined) {
       if (o.master === null) this.releaseMaster(l);
@@ -235,12 +368,7 @@ export class SimHost implements Host {
         if (br === l) throw new KnetError('EINVAL', 'a bridge cannot be its own port', { dev: l.name });
         if (l.master !== br) {
           this.releaseMaster(l);
-          l.master = br;
-          br.bridge.ports.add(l);
-          l.bridgePort = { hairpin: false, learning: true, flood: true, isolated: false };
-          this.fdbAddLocal(br, l);
-          this.adjustBridgeMac(br);
-          this.adjustBridgeMtu(br);
+          this.brAddIf(br, l);
         }
       }
     }
@@ -278,68 +406,257 @@ export class SimHost implements Host {
     ns.sysctl.removeDevice(l.name);
   }
 
+  /**
+   * The driver turned the device's carrier on or off: linkwatch recomputes its operational
+   * state, and a bridge it is a port of re-checks the port (NETDEV_CHANGE → br_port_carrier_check).
+   * @see linux net/core/link_watch.c (linkwatch_do_dev), net/bridge/br_if.c (br_port_carrier_check)
+   */
+  private carrierChanged(l: SimLink): void {
+    l.linkwatch();
+    this.brPortCarrierCheck(l);
+  }
+
+  // ---- bridge (net/bridge) ------------------------------------------------------------------
+
+  /**
+   * br_add_if: the port's MAC becomes a local FDB entry (unless another local entry has it),
+   * the bridge id is recalculated, the port is enabled if it is running and operationally up
+   * and the bridge is up, and the bridge MTU is re-adjusted.
+   * @see linux net/bridge/br_if.c (br_add_if)
+   */
+  private brAddIf(br: SimLink, p: SimLink): void {
+    const state = br.bridge!;
+    p.master = br;
+    state.ports.add(p);
+    p.bridgePort = { hairpin: false, learning: true, flood: true, isolated: false, forwarding: false };
+    this.fdbAddLocal(br, p, p.mac);
+    this.brRecalculateBridgeId(br);
+    if (p.up && p.operUp && br.up) this.brEnablePort(p);
+    this.brMtuAutoAdjust(br);
+  }
+
+  /**
+   * br_del_if / del_nbp: the port is disabled (its learned entries go, the carrier is
+   * re-selected), all its FDB entries are deleted (a local one is handed to another port or to
+   * the bridge with the same MAC), then the MTU and the bridge id are recalculated.
+   * @see linux net/bridge/br_if.c (br_del_if, del_nbp), net/bridge/br_fdb.c (br_fdb_delete_by_port, fdb_delete_local)
+   */
   private releaseMaster(l: SimLink): void {
     const br = l.master;
     if (br?.bridge === undefined) return;
-    for (const [mac, e] of [...br.bridge.fdb]) if (e.port === l) br.bridge.fdb.delete(mac);
+    this.brDisablePort(l);
     br.bridge.ports.delete(l);
     delete l.master;
     delete l.bridgePort;
-    this.adjustBridgeMac(br);
+    for (const [mac, e] of [...br.bridge.fdb]) {
+      if (e.port !== l) continue;
+      if (e.state === 'permanent' && !e.user) {
+        const other = br.ports().find((p) => p.mac === mac);
+        if (other !== undefined) {
+          e.port = other;
+          continue;
+        }
+        if (br.mac === mac) {
+          e.port = br;
+          continue;
+        }
+      }
+      br.bridge.fdb.delete(mac);
+    }
+    this.brMtuAutoAdjust(br);
+    this.brRecalculateBridgeId(br);
   }
 
-  private fdbAddLocal(br: SimLink, port: SimLink): void {
-    br.bridge?.fdb.set(port.mac, { mac: port.mac, port, state: 'permanent', updated: this.now });
+  /**
+   * fdb_add_local: a local (permanent) entry for MAC on `port` (the bridge itself for its own
+   * address), unless a local entry for that MAC exists already; a learned one is replaced.
+   * @see linux net/bridge/br_fdb.c (fdb_add_local)
+   */
+  private fdbAddLocal(br: SimLink, port: SimLink, mac: Mac): void {
+    const fdb = br.bridge?.fdb;
+    if (fdb === undefined || mac === ZERO_MAC || isMulticastMac(mac)) return;
+    const e = fdb.get(mac);
+    if (e !== undefined) {
+      if (e.state === 'permanent') return;
+      fdb.delete(mac);
+    }
+    fdb.set(mac, { mac, port, state: 'permanent', updated: this.now });
   }
 
-  private fdbRemoveLocal(br: SimLink, port: SimLink): void {
-    const e = br.bridge?.fdb.get(port.mac);
-    if (e !== undefined && e.port === port && e.state === 'permanent') br.bridge?.fdb.delete(port.mac);
+  /**
+   * br_fdb_changeaddr: a port's MAC changes; its own local entry goes (or is handed to the
+   * bridge when that has the same MAC) and a local entry for the new MAC is added.
+   * @see linux net/bridge/br_fdb.c (br_fdb_changeaddr)
+   */
+  private brFdbChangeAddr(br: SimLink, p: SimLink, mac: Mac): void {
+    const fdb = br.bridge!.fdb;
+    for (const [m, e] of fdb) {
+      if (e.port !== p || e.state !== 'permanent' || e.user) continue;
+      const other = br.ports().find((q) => q !== p && q.mac === m);
+      if (other !== undefined) e.port = other;
+      else if (br.mac === m) e.port = br;
+      else fdb.delete(m);
+      break;
+    }
+    this.fdbAddLocal(br, p, mac);
   }
 
-  /** br_stp_recalculate_bridge_id: an unpinned bridge takes the lowest MAC among its ports. */
-  private adjustBridgeMac(br: SimLink): void {
-    if (br.bridge === undefined || br.bridge.macPinned) return;
-    const ports = br.ports();
-    if (ports.length === 0) return;
-    let lowest = ports[0]!.mac;
-    for (const p of ports) if (p.mac < lowest) lowest = p.mac;
-    if (lowest !== br.mac) {
-      this.fdbRemoveLocal(br, br);
-      br.mac = lowest;
-      this.fdbAddLocal(br, br);
+  /**
+   * br_stp_recalculate_bridge_id: a bridge whose MAC the user did not set takes the lowest MAC
+   * of its ports, or all zeroes once it has none; returns whether the bridge id changed.
+   * @see linux net/bridge/br_stp_if.c (br_stp_recalculate_bridge_id)
+   */
+  private brRecalculateBridgeId(br: SimLink): boolean {
+    const state = br.bridge!;
+    if (state.macPinned) return false;
+    let lowest: Mac = ZERO_MAC;
+    for (const p of state.ports) if (lowest === ZERO_MAC || p.mac < lowest) lowest = p.mac;
+    if (lowest === state.bridgeId) return false;
+    this.brChangeBridgeId(br, lowest);
+    return true;
+  }
+
+  /**
+   * br_stp_change_bridge_id: the bridge's own local FDB entry moves to the new MAC
+   * (br_fdb_change_mac_address), the MAC and the bridge id change, and the port states are
+   * re-selected, which sets the carrier.
+   * @see linux net/bridge/br_stp_if.c (br_stp_change_bridge_id), net/bridge/br_fdb.c (br_fdb_change_mac_address)
+   */
+  private brChangeBridgeId(br: SimLink, mac: Mac): void {
+    const state = br.bridge!;
+    const own = state.fdb.get(br.mac);
+    if (own !== undefined && own.port === br && own.state === 'permanent' && !own.user) state.fdb.delete(br.mac);
+    this.fdbAddLocal(br, br, mac);
+    state.bridgeId = mac;
+    br.mac = mac;
+    this.brPortStateSelection(br);
+  }
+
+  /**
+   * br_mtu_auto_adjust: unless the user set it, the bridge MTU is the smallest of its ports',
+   * or ETH_DATA_LEN (1500) without ports.
+   * @see linux net/bridge/br_if.c (br_mtu_auto_adjust, br_mtu_min)
+   */
+  private brMtuAutoAdjust(br: SimLink): void {
+    if (br.bridge === undefined || br.bridge.mtuPinned) return;
+    let mtu = 0;
+    for (const p of br.bridge.ports) if (mtu === 0 || p.mtu < mtu) mtu = p.mtu;
+    br.mtu = mtu === 0 ? 1500 : mtu;
+  }
+
+  /**
+   * br_port_state_selection with STP off: the bridge has carrier while a port forwards. A
+   * change of carrier goes through linkwatch.
+   * @see linux net/bridge/br_stp.c (br_port_state_selection)
+   */
+  private brPortStateSelection(br: SimLink): void {
+    const state = br.bridge!;
+    let live = false;
+    for (const p of state.ports) if (p.bridgePort?.forwarding === true) live = true;
+    if (live !== state.carrier) {
+      state.carrier = live;
+      br.linkwatch();
     }
   }
 
-  /** br_mtu_auto_adjust: an unpinned bridge takes the smallest MTU among its ports. */
-  private adjustBridgeMtu(br: SimLink): void {
-    if (br.bridge === undefined || br.bridge.mtuPinned) return;
-    const ports = br.ports();
-    if (ports.length === 0) return;
-    br.mtu = Math.min(...ports.map((p) => p.mtu));
+  /** br_stp_enable_port: without STP the port forwards at once (br_make_forwarding). @see linux net/bridge/br_stp_if.c */
+  private brEnablePort(p: SimLink): void {
+    p.bridgePort!.forwarding = true;
+    this.brPortStateSelection(p.master!);
   }
 
+  /**
+   * br_stp_disable_port: the port stops forwarding, its learned entries are flushed
+   * (br_fdb_delete_by_port without do_all) and the carrier is re-selected.
+   * @see linux net/bridge/br_stp_if.c (br_stp_disable_port)
+   */
+  private brDisablePort(p: SimLink): void {
+    const br = p.master!;
+    p.bridgePort!.forwarding = false;
+    for (const [mac, e] of [...br.bridge!.fdb]) if (e.port === p && e.state === 'learned') br.bridge!.fdb.delete(mac);
+    this.brPortStateSelection(br);
+  }
+
+  /**
+   * A port went up or down or changed carrier: with the bridge running, it is enabled when it is
+   * running and operationally up, disabled otherwise (br_device_event NETDEV_UP/DOWN/CHANGE).
+   * @see linux net/bridge/br_if.c (br_port_carrier_check), net/bridge/br.c (br_device_event)
+   */
+  private brPortCarrierCheck(p: SimLink): void {
+    const br = p.master;
+    if (br?.bridge === undefined || p.bridgePort === undefined || !br.up) return;
+    const ok = p.up && p.operUp;
+    if (ok && !p.bridgePort.forwarding) this.brEnablePort(p);
+    else if (!ok && p.bridgePort.forwarding) this.brDisablePort(p);
+  }
+
+  /**
+   * NETDEV_UP for a device.
+   *
+   * @remarks
+   * - the driver: veth turns the carrier on for both ends when the peer is up (veth_open), a
+   *   NIC when it opens; a bridge enables its running, operationally-up ports
+   *   (br_stp_enable_bridge) and joins the multicast-router-discovery group 224.0.0.106
+   *   (br_multicast_open), whose IGMPv3 report to 224.0.0.22 leaves a NOARP neighbour
+   *   (arp_constructor maps multicast to 01:00:5e:00:00:16);
+   * - inetdev_event: a loopback device gets 127.0.0.1/8 scope host;
+   * - fib_netdev_event: fib_add_ifaddr() for every address of the device.
+   * @see linux drivers/net/veth.c (veth_open), net/bridge/br_device.c (br_dev_open),
+   *   net/bridge/br_multicast.c, net/ipv4/igmp.c (igmpv3_send_cr), net/ipv4/arp.c (arp_constructor),
+   *   net/ipv4/devinet.c (inetdev_event), net/ipv4/fib_frontend.c (fib_netdev_event)
+   */
   private setUp(l: SimLink): void {
     l.up = true;
-    const loopback = ((127 << 24) | 1) >>> 0;
-    if (l.kind === 'loopback' && !l.netns.addresses.some((a) => a.link === l && a.ip === loopback)) {
-      // inetdev_event(NETDEV_UP) on a loopback device: 127.0.0.1/8 scope host.
-      this.addAddress(l.netns, l, loopback, 8, 'host');
-      return;
+    if (l.kind === 'veth' && l.peer?.up === true) {
+      this.carrierChanged(l);
+      this.carrierChanged(l.peer);
+    } else if (l.kind === 'device') l.linkwatch();
+    if (l.bridge !== undefined) {
+      for (const p of l.ports()) if (p.up && p.operUp) this.brEnablePort(p);
+      l.netns.neigh.set({
+        ip: IGMPV3_ALL_MCR,
+        ifindex: l.ifindex,
+        lladdr: '01:00:5e:00:00:16',
+        state: 'NOARP',
+        confirmed: this.now,
+        updated: this.now,
+        reachableNs: NEIGH_DEFAULTS.baseReachableMs * 1e6,
+        probes: 0,
+        router: false,
+      });
     }
-    // NETDEV_UP: fib_add_ifaddr() for every address of the device.
+    this.brPortCarrierCheck(l);
+    const loopback = ((127 << 24) | 1) >>> 0;
+    if (l.kind === 'loopback' && !l.netns.addresses.some((a) => a.link === l && a.ip === loopback && a.prefix === 8)) {
+      this.addAddress(l.netns, l, loopback, 8, 'host');
+    }
     for (const a of l.netns.addressesOf(l)) this.addIfaddrRoutes(a);
   }
 
+  /**
+   * NETDEV_DOWN for a device.
+   *
+   * @remarks
+   * - the driver: veth turns the carrier off for both ends if it was on (veth_close); a bridge
+   *   disables its ports (br_stp_disable_bridge);
+   * - fib_disable_ip → fib_sync_down_dev: every route whose nexthop is the device dies, in every
+   *   table, except those of host scope (their nexthop scope is RT_SCOPE_NOWHERE): the local
+   *   routes of its addresses and user routes with `scope host` or of type local survive;
+   * - arp_ifdown: every neighbour entry of the device goes, permanent ones included.
+   * @see linux drivers/net/veth.c (veth_close), net/bridge/br_stp_if.c (br_stp_disable_bridge),
+   *   net/ipv4/fib_semantics.c (fib_sync_down_dev), net/ipv4/fib_frontend.c (fib_disable_ip), net/ipv4/arp.c (arp_ifdown)
+   */
   private setDown(l: SimLink): void {
     if (!l.up) return;
+    const hadCarrier = l.carrierOk;
     l.up = false;
-    // NETDEV_DOWN: fib_disable_ip() flushes every route through the device except the local
-    // routes of its addresses (checked against kernel 6.18: `local A dev X` survives), and
-    // arp_ifdown() flushes its neighbours.
-    for (const t of l.netns.tables.values()) {
-      t.removeWhere((r) => r.dev === l.name && !(r.type === 'local' && r.table === RT_TABLE_LOCAL && l.netns.localAddrs.get(r.dst)?.link === l));
-    }
+    if (l.kind === 'veth' && hadCarrier) {
+      this.carrierChanged(l);
+      if (l.peer !== undefined) this.carrierChanged(l.peer);
+    } else if (l.kind === 'device') l.linkwatch();
+    if (l.bridge !== undefined) for (const p of l.ports()) if (p.bridgePort?.forwarding === true) this.brDisablePort(p);
+    this.brPortCarrierCheck(l);
+    for (const t of l.netns.tables.values()) t.removeWhere((r) => r.dev === l.name && r.scope !== 'host');
     l.netns.neigh.flushDevice(l.ifindex);
   }
 
@@ -366,7 +683,9 @@ export class SimHost implements Host {
       ...(l.peer !== undefined
         ? { peer: { ifindex: l.peer.ifindex, ...(l.peer.netns !== l.netns ? { netns: l.peer.netns.name } : {}) } }
         : {}),
-      ...(l.bridgePort !== undefined ? { bridgePort: { ...l.bridgePort } } : {}),
+      ...(l.bridgePort !== undefined
+        ? { bridgePort: { hairpin: l.bridgePort.hairpin, learning: l.bridgePort.learning, flood: l.bridgePort.flood, isolated: l.bridgePort.isolated } }
+        : {}),
       ...(l.vxlan !== undefined
         ? {
             vxlan: {
@@ -386,33 +705,70 @@ export class SimHost implements Host {
 
   // ---- addresses --------------------------------------------------------------------------
 
-  async addrAdd(netns: string, dev: string, cidr: string): Promise<void> {
-    this.addrAddSync(netns, dev, cidr);
+  /**
+   * `ip addr add CIDR [brd ...] dev DEV [label ...]`. Through the Host API (three arguments) the
+   * broadcast is `brd +`, as the Go netlink library CNI plugins use sets it for prefixes up to
+   * /30, and the label is the device name; `options` is SimHost's extension for the rest.
+   */
+  async addrAdd(netns: string, dev: string, cidr: string, options: SimAddrOptions = {}): Promise<void> {
+    this.addrAddSync(netns, dev, cidr, options);
   }
 
   /**
-   * Synchronous {@link addrAdd}. The broadcast address is set as the Go netlink library sets it
-   * for a prefix shorter than /31 (so addresses made by CNI plugins print `brd`).
+   * Synchronous {@link addrAdd}.
+   *
+   * @remarks The scope is `host` for 127.0.0.0/8 and `global` otherwise (iproute2's
+   * default_scope). inet_insert_ifa decides the place of the address in the device's list: an
+   * address in the subnet (same prefix length) of an earlier one is secondary and goes last; a
+   * primary goes after the last primary of the same or a narrower scope, so host-scope
+   * addresses come first. The same address in the same subnet again is EEXIST.
+   * @throws `EEXIST`, `EINVAL` (a scope other than the subnet's primary's), `ENODEV`
+   * @see linux net/ipv4/devinet.c (inet_insert_ifa); iproute2 ip/ipaddress.c (ipaddr_modify, default_scope)
    */
-  addrAddSync(netns: string, dev: string, cidr: string): void {
+  addrAddSync(netns: string, dev: string, cidr: string, options: SimAddrOptions = {}): void {
     const ns = this.ns(netns);
     const l = this.link(ns, dev);
     const slash = cidr.indexOf('/');
     const ip = parseIpv4(slash < 0 ? cidr : cidr.slice(0, slash));
     const prefix = slash < 0 ? 32 : parseIpv4Cidr(`0.0.0.0/${cidr.slice(slash + 1)}`).prefix;
-    if (ns.addresses.some((a) => a.link === l && a.ip === ip)) {
-      throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns, dev, address: cidr });
-    }
     const scope: Scope = ip >>> 24 === 127 ? 'host' : 'global';
-    const broadcast = prefix < 31 ? (ip | ~prefixMask(prefix)) >>> 0 : undefined;
-    this.addAddress(ns, l, ip, prefix, scope, broadcast);
+    const brd = options.broadcast === undefined ? '+' : options.broadcast;
+    let broadcast: number | undefined;
+    if (brd === '+') broadcast = prefix <= 30 ? (ip | ~prefixMask(prefix)) >>> 0 : undefined;
+    else if (brd !== null) broadcast = parseIpv4(brd);
+    this.addAddress(ns, l, ip, prefix, scope, broadcast, options.label);
   }
 
-  private addAddress(ns: SimNetns, link: SimLink, ip: number, prefix: number, scope: Scope, broadcast?: number): void {
-    const a: SimAddress = { ip, prefix, scope, label: link.name, link, ...(broadcast !== undefined ? { broadcast } : {}) };
-    ns.addresses.push(a);
+  private addAddress(ns: SimNetns, link: SimLink, ip: number, prefix: number, scope: Scope, broadcast?: number, label?: string): void {
+    const mask = prefixMask(prefix);
+    const mine = ns.addressesOf(link);
+    let secondary = false;
+    for (const b of mine) {
+      if (b.prefix !== prefix || ((b.ip ^ ip) & mask) !== 0) continue;
+      if (b.ip === ip) throw new KnetError('EEXIST', 'Error: ipv4: Address already assigned.', { netns: ns.name, dev: link.name, address: formatIpv4(ip) });
+      if (b.scope !== scope) throw new KnetError('EINVAL', 'Error: ipv4: Invalid scope.', { netns: ns.name, dev: link.name, address: formatIpv4(ip) });
+      secondary = true;
+    }
+    const a: SimAddress = { ip, prefix, scope, label: label ?? link.name, link, ...(broadcast !== undefined ? { broadcast } : {}) };
+    if (secondary) ns.addresses.push(a);
+    else {
+      let after: SimAddress | undefined;
+      for (const b of mine) if (!this.isSecondary(b, mine) && SCOPE_RANK[b.scope] >= SCOPE_RANK[scope]) after = b;
+      const at = after !== undefined ? ns.addresses.indexOf(after) + 1 : mine[0] !== undefined ? ns.addresses.indexOf(mine[0]) : ns.addresses.length;
+      ns.addresses.splice(at, 0, a);
+    }
     if (!ns.localAddrs.has(ip)) ns.localAddrs.set(ip, a);
     this.addIfaddrRoutes(a);
+  }
+
+  /** IFA_F_SECONDARY: an earlier address of the device has the same prefix length and subnet. */
+  private isSecondary(a: SimAddress, mine: readonly SimAddress[]): boolean {
+    const mask = prefixMask(a.prefix);
+    for (const b of mine) {
+      if (b === a) return false;
+      if (b.prefix === a.prefix && ((b.ip ^ a.ip) & mask) === 0) return true;
+    }
+    return false;
   }
 
   /**
@@ -448,14 +804,32 @@ export class SimHost implements Host {
     return a.link.netns.addresses.find((b) => b.link === a.link && b.prefix === a.prefix && ((b.ip & m) >>> 0) === ((a.ip & m) >>> 0)) ?? a;
   }
 
+  /**
+   * `ip addr del CIDR dev DEV`. Deleting a primary address deletes its secondaries with it:
+   * knet models `net.ipv4.conf.*.promote_secondaries` at its kernel default, 0.
+   * @throws `ENOENT` (the kernel's EADDRNOTAVAIL, in `details.errno`), `ENODEV`
+   * @see linux net/ipv4/devinet.c (inet_rtm_deladdr, __inet_del_ifa)
+   */
   async addrDel(netns: string, dev: string, cidr: string): Promise<void> {
     const ns = this.ns(netns);
     const l = this.link(ns, dev);
-    const ip = parseIpv4(cidr.split('/')[0] ?? '');
-    const i = ns.addresses.findIndex((a) => a.link === l && a.ip === ip);
-    if (i < 0) throw new KnetError('ENOENT', 'RTNETLINK answers: Cannot assign requested address', { netns, dev, address: cidr });
-    const [a] = ns.addresses.splice(i, 1);
-    this.removeAddressRoutes(ns, a!);
+    const slash = cidr.indexOf('/');
+    const ip = parseIpv4(slash < 0 ? cidr : cidr.slice(0, slash));
+    const prefix = slash < 0 ? undefined : parseIpv4Cidr(`0.0.0.0/${cidr.slice(slash + 1)}`).prefix;
+    const mine = ns.addressesOf(l);
+    const a = mine.find((b) => b.ip === ip && (prefix === undefined || b.prefix === prefix));
+    if (a === undefined) {
+      throw new KnetError('ENOENT', 'Error: ipv4: Address not found.', { netns, dev, address: cidr, errno: 'EADDRNOTAVAIL' });
+    }
+    const doomed = [a];
+    if (!this.isSecondary(a, mine)) {
+      const mask = prefixMask(a.prefix);
+      for (const b of mine) if (b !== a && b.prefix === a.prefix && ((b.ip ^ a.ip) & mask) === 0) doomed.unshift(b);
+    }
+    for (const d of doomed) {
+      ns.addresses.splice(ns.addresses.indexOf(d), 1);
+      this.removeAddressRoutes(ns, d);
+    }
   }
 
   private removeAddressRoutes(ns: SimNetns, a: SimAddress): void {
@@ -504,46 +878,87 @@ export class SimHost implements Host {
 
   // ---- routes -----------------------------------------------------------------------------
 
-  /** Parses and checks a route as `fib_create_info()` / `fib_check_nh()` would. */
+  private parsePrefix(dstText: string): { dst: number; prefix: number } {
+    if (dstText === 'default') return { dst: 0, prefix: 0 };
+    const c = dstText.includes('/') ? parseIpv4Cidr(dstText) : { address: parseIpv4(dstText), prefix: 32 };
+    return { dst: c.address, prefix: c.prefix };
+  }
+
+  /**
+   * Parses and checks a route as fib_create_info() and fib_check_nh() do, with iproute2's
+   * defaults (table local for local and broadcast routes; scope host for local, link for
+   * broadcast and for unicast without a gateway, global otherwise; protocol boot).
+   *
+   * @remarks
+   * - blackhole, unreachable and prohibit routes take neither a gateway nor a device (EINVAL);
+   * - host-scope routes take no gateway (EINVAL) and need a device (ENODEV), up or not;
+   * - without a gateway the device must be up (ENETDOWN, "Device for nexthop is not up"), and
+   *   `onlink` is refused (EINVAL);
+   * - `onlink`: the device is required (ENODEV) and up (ENETDOWN); the gateway must not be a
+   *   local or broadcast address of it (EINVAL);
+   * - otherwise the gateway is looked up with a scope one narrower than the route's (at least
+   *   link) and the route's device as output device: in the route's table if it is not main,
+   *   then in local+main and default; no match is ENETUNREACH, a match that is not unicast or
+   *   local (a broadcast address) is EINVAL, a match on a device that is down is ENETDOWN. So
+   *   a gateway may be one of the host's own addresses, and may not be reached through a route
+   *   that itself has a gateway or global scope;
+   * - `src` must be a local address (EINVAL).
+   * Errnos the closed KnetError set lacks are reported in `details.errno`: ENETDOWN as
+   * ENETUNREACH.
+   * @see linux net/ipv4/fib_semantics.c (fib_create_info, fib_check_nh_v4_gw, fib_check_nh_nongw,
+   *   fib_valid_prefsrc), net/ipv4/fib_frontend.c (__inet_dev_addr_type); iproute2 ip/iproute.c (iproute_modify)
+   */
   private resolveRoute(ns: SimNetns, o: RouteOptions): SimRoute {
-    let dst = 0;
-    let prefix = 0;
-    if (o.dst !== 'default') {
-      const c = o.dst.includes('/') ? parseIpv4Cidr(o.dst) : { address: parseIpv4(o.dst), prefix: 32 };
-      dst = c.address;
-      prefix = c.prefix;
-    }
+    const { dst, prefix } = this.parsePrefix(o.dst);
     const type = o.type ?? 'unicast';
     const table = tableId(o.table ?? (type === 'local' || type === 'broadcast' ? 'local' : 'main'));
     const gateway = o.via !== undefined ? parseIpv4(o.via) : undefined;
+    const devLink = o.dev !== undefined ? this.link(ns, o.dev) : undefined;
     let dev = o.dev;
-    if (dev !== undefined) {
-      const l = this.link(ns, dev);
-      if (!l.up && (type === 'unicast' || type === 'local')) {
-        throw new KnetError('ENETUNREACH', 'RTNETLINK answers: Network is down', { netns: ns.name, dev });
-      }
-    }
     const onlink = o.onlink ?? false;
-    if (gateway !== undefined && type === 'unicast' && !onlink) {
-      // fib_check_nh_v4_gw: the gateway must be reachable through a link-scope route (or be
-      // on-link through dev's connected routes), not via another gateway.
-      const via = ns.main.lookup(gateway, (r) => r.type === 'unicast' && r.gateway === undefined && (dev === undefined || r.dev === dev));
-      if (via === undefined || ns.localAddrs.has(gateway)) {
-        throw new KnetError('ENETUNREACH', 'Error: Nexthop has invalid gateway.', { netns: ns.name, via: o.via });
-      }
-      dev ??= via.dev;
-    }
-    if (gateway !== undefined && onlink && dev === undefined) {
-      throw new KnetError('EINVAL', 'Error: Nexthop device required for onlink.', { netns: ns.name });
-    }
-    if (type === 'unicast' && dev === undefined) throw new KnetError('EINVAL', 'Error: Device for nexthop is not up.', { netns: ns.name });
     const scope: Scope =
       o.scope ??
       (type === 'local' ? 'host' : type === 'broadcast' ? 'link' : type === 'unicast' && gateway === undefined ? 'link' : 'global');
+    const details = { netns: ns.name, dst: o.dst };
+    const invalidGateway = (code: 'EINVAL' | 'ENETUNREACH', errno?: string): KnetError =>
+      new KnetError(code, 'Error: Nexthop has invalid gateway.', { ...details, via: o.via, ...(errno !== undefined ? { errno } : {}) });
+    if (type === 'blackhole' || type === 'unreachable' || type === 'prohibit') {
+      if (gateway !== undefined || dev !== undefined) {
+        throw new KnetError('EINVAL', 'Error: Gateway, device and multipath can not be specified for this route type.', details);
+      }
+    } else if (scope === 'host') {
+      if (gateway !== undefined) throw new KnetError('EINVAL', 'Error: Route with host scope can not have a gateway.', details);
+      if (devLink === undefined) throw new KnetError('ENODEV', 'RTNETLINK answers: No such device', details);
+    } else if (gateway === undefined) {
+      if (onlink) throw new KnetError('EINVAL', 'Error: Invalid flags for nexthop - PERVASIVE and ONLINK can not be set.', details);
+      if (devLink === undefined) throw new KnetError('ENODEV', 'RTNETLINK answers: No such device', details);
+      if (!devLink.up) throw new KnetError('ENETUNREACH', 'Error: Device for nexthop is not up.', { ...details, dev, errno: 'ENETDOWN' });
+    } else if (onlink) {
+      if (SCOPE_RANK[scope] >= SCOPE_RANK.link) throw new KnetError('EINVAL', 'Error: Nexthop has invalid scope.', details);
+      if (devLink === undefined) throw new KnetError('ENODEV', 'Error: Nexthop device required for onlink.', details);
+      if (!devLink.up) throw new KnetError('ENETUNREACH', 'Error: Nexthop device is not up.', { ...details, dev, errno: 'ENETDOWN' });
+      if (this.devAddrType(ns, devLink, gateway) !== 'unicast') throw invalidGateway('EINVAL');
+    } else {
+      const minScope = Math.max(SCOPE_RANK[scope] + 1, SCOPE_RANK.link);
+      const accept = (r: SimRoute): boolean => SCOPE_RANK[r.scope] >= minScope && (devLink === undefined || r.dev === undefined || r.dev === devLink.name);
+      let res = table !== RT_TABLE_MAIN && ns.tables.has(table) ? ns.table(table).lookup(gateway, accept) : undefined;
+      res ??= this.fibLookup(ns, gateway, accept);
+      if (res === undefined) throw invalidGateway('ENETUNREACH');
+      if (res.type === 'blackhole' || res.type === 'unreachable' || res.type === 'prohibit') {
+        throw invalidGateway(res.type === 'blackhole' ? 'EINVAL' : 'ENETUNREACH', res.type === 'unreachable' ? 'EHOSTUNREACH' : res.type === 'prohibit' ? 'EACCES' : undefined);
+      }
+      if (res.type !== 'unicast' && res.type !== 'local') throw invalidGateway('EINVAL');
+      const via = res.dev !== undefined ? ns.links.get(res.dev) : undefined;
+      if (via === undefined) throw new KnetError('EINVAL', 'Error: No egress device for nexthop gateway.', details);
+      if (!via.up) throw new KnetError('ENETUNREACH', 'RTNETLINK answers: Network is down', { ...details, dev: via.name, errno: 'ENETDOWN' });
+      dev = via.name;
+    }
     let prefsrc: number | undefined;
     if (o.src !== undefined) {
       prefsrc = parseIpv4(o.src);
-      if (!ns.localAddrs.has(prefsrc)) throw new KnetError('EINVAL', 'Error: Invalid prefsrc address.', { netns: ns.name, src: o.src });
+      if (!ns.localAddrs.has(prefsrc) && !(type === 'local' && prefsrc === dst)) {
+        throw new KnetError('EINVAL', 'Error: Invalid prefsrc address.', { ...details, src: o.src });
+      }
     }
     return {
       type,
@@ -561,11 +976,38 @@ export class SimHost implements Host {
     };
   }
 
+  /**
+   * fib_lookup() without policy rules: the local and main tables form one trie (longest prefix
+   * across both), then the default table.
+   * @see linux include/net/ip_fib.h (fib_lookup), net/ipv4/fib_trie.c (fib_table_lookup)
+   */
+  private fibLookup(ns: SimNetns, addr: number, accept: (r: SimRoute) => boolean): SimRoute | undefined {
+    const local = ns.local.lookup(addr, accept);
+    const main = ns.main.lookup(addr, accept);
+    const best = local === undefined ? main : main === undefined || local.prefix >= main.prefix ? local : main;
+    return best ?? ns.tables.get(RT_TABLE_DEFAULT)?.lookup(addr, accept);
+  }
+
+  /**
+   * __inet_dev_addr_type(): what the local table says an address is, for a device: 0.x.x.x and
+   * 255.255.255.255 are broadcast, a match on another device is unicast.
+   * @see linux net/ipv4/fib_frontend.c (__inet_dev_addr_type)
+   */
+  private devAddrType(ns: SimNetns, dev: SimLink, addr: number): SimRoute['type'] {
+    if (addr >>> 24 === 0 || addr === 0xffffffff) return 'broadcast';
+    const r = ns.local.lookup(addr);
+    return r !== undefined && r.dev === dev.name ? r.type : 'unicast';
+  }
+
   async routeAdd(netns: string, o: RouteOptions): Promise<void> {
     this.routeAddSync(netns, o);
   }
 
-  /** Synchronous {@link routeAdd}. */
+  /**
+   * Synchronous {@link routeAdd}. The key of a route is (table, prefix, tos, metric): another
+   * route with the same key is EEXIST whatever its type or nexthop.
+   * @see linux net/ipv4/fib_trie.c (fib_table_insert)
+   */
   routeAddSync(netns: string, o: RouteOptions): void {
     const ns = this.ns(netns);
     const r = this.resolveRoute(ns, o);
@@ -580,27 +1022,31 @@ export class SimHost implements Host {
     const ns = this.ns(netns);
     const r = this.resolveRoute(ns, o);
     const t = ns.table(r.table);
-    t.remove(r.dst, r.prefix, (x) => x.metric === r.metric);
+    t.removeFirst(r.dst, r.prefix, (x) => x.metric === r.metric);
     t.insert(r);
   }
 
+  /**
+   * `ip route del`: deletes the first route of the prefix, in metric order, that matches every
+   * attribute the request names (metric, type, scope, protocol, src, gateway, device).
+   * @throws `ENOENT` (the kernel's ESRCH, in `details.errno`)
+   * @see linux net/ipv4/fib_trie.c (fib_table_delete), net/ipv4/fib_semantics.c (fib_nh_match)
+   */
   async routeDel(netns: string, o: RouteOptions): Promise<void> {
     const ns = this.ns(netns);
-    let dst = 0;
-    let prefix = 0;
-    if (o.dst !== 'default') {
-      const c = o.dst.includes('/') ? parseIpv4Cidr(o.dst) : { address: parseIpv4(o.dst), prefix: 32 };
-      dst = c.address;
-      prefix = c.prefix;
-    }
-    const t = ns.table(tableId(o.table));
+    const { dst, prefix } = this.parsePrefix(o.dst);
+    const t = ns.tables.get(tableId(o.table ?? (o.type === 'local' || o.type === 'broadcast' ? 'local' : 'main')));
     const gw = o.via !== undefined ? parseIpv4(o.via) : undefined;
-    const n = t.remove(dst, prefix, (r) =>
-      (o.metric === undefined || r.metric === o.metric) &&
+    const src = o.src !== undefined ? parseIpv4(o.src) : undefined;
+    const removed = t?.removeFirst(dst, prefix, (r) =>
+      (o.metric === undefined || o.metric === 0 || r.metric === o.metric) &&
+      (o.type === undefined || r.type === o.type) &&
+      (o.scope === undefined || r.scope === o.scope) &&
+      (o.proto === undefined || r.protocol === o.proto) &&
+      (src === undefined || r.prefsrc === src) &&
       (o.dev === undefined || r.dev === o.dev) &&
-      (gw === undefined || r.gateway === gw) &&
-      (o.type === undefined || r.type === o.type));
-    if (n === 0) throw new KnetError('ENOENT', 'RTNETLINK answers: No such process', { netns, dst: o.dst });
+      (gw === undefined || r.gateway === gw));
+    if (removed === undefined) throw new KnetError('ENOENT', 'RTNETLINK answers: No such process', { netns, dst: o.dst, errno: 'ESRCH' });
   }
 
   async routeList(netns: string): Promise<RouteInfo[]> {
@@ -614,20 +1060,36 @@ export class SimHost implements Host {
 
   // ---- neighbours -------------------------------------------------------------------------
 
-  async neighReplace(netns: string, o: NeighOptions): Promise<void> {
+  /**
+   * `ip neigh replace ADDR [lladdr MAC] dev DEV nud STATE [router]` (`router` through
+   * {@link SimNeighOptions}).
+   *
+   * @remarks As __neigh_update() does: PERMANENT, NOARP and REACHABLE confirm the entry now;
+   * DELAY arms a timer that fires at once, and neigh_timer_handler() turns it REACHABLE when the
+   * entry was confirmed within delay_first_probe_time, PROBE otherwise (a new entry counts as
+   * confirmed long ago, so `nud delay` reads back as PROBE). The router flag is what the request
+   * says (NEIGH_UPDATE_F_OVERRIDE_ISROUTER).
+   * @see linux net/core/neighbour.c (neigh_add, __neigh_update, neigh_timer_handler)
+   */
+  async neighReplace(netns: string, o: SimNeighOptions): Promise<void> {
     const ns = this.ns(netns);
     const l = this.link(ns, o.dev);
     const ip = parseIpv4(o.dst);
+    const old = ns.neigh.get(l.ifindex, ip, this.now);
+    let state = o.state ?? 'PERMANENT';
+    const connected = state === 'PERMANENT' || state === 'NOARP' || state === 'REACHABLE';
+    const confirmed = connected ? this.now : (old?.confirmed ?? this.now - 2 * NEIGH_DEFAULTS.baseReachableMs * 1e6);
+    if (state === 'DELAY') state = this.now - confirmed <= NEIGH_DEFAULTS.delayFirstProbeMs * 1e6 ? 'REACHABLE' : 'PROBE';
     ns.neigh.set({
       ip,
       ifindex: l.ifindex,
-      ...(o.lladdr !== undefined ? { lladdr: parseMac(o.lladdr) } : {}),
-      state: o.state ?? 'PERMANENT',
-      confirmed: this.now,
+      ...(o.lladdr !== undefined ? { lladdr: parseMac(o.lladdr) } : old?.lladdr !== undefined ? { lladdr: old.lladdr } : {}),
+      state,
+      confirmed,
       updated: this.now,
       reachableNs: NEIGH_DEFAULTS.baseReachableMs * 1e6,
       probes: 0,
-      router: false,
+      router: o.router ?? false,
     });
   }
 
@@ -656,7 +1118,19 @@ export class SimHost implements Host {
 
   // ---- fdb --------------------------------------------------------------------------------
 
-  async fdbAdd(netns: string, o: FdbOptions): Promise<void> {
+  /**
+   * `bridge fdb append MAC dev VXLAN dst IP self` (a vxlan device keeps several remotes per MAC,
+   * in the order they were appended) or `bridge fdb add MAC dev PORT master [static]`.
+   *
+   * @remarks A bridge entry added without a state is permanent, as iproute2 asks for
+   * (NUD_PERMANENT), and the kernel treats it as local: frames to that MAC are delivered to the
+   * bridge itself (BR_FDB_LOCAL); `static` ({@link SimFdbOptions}) forwards to the port. A MAC
+   * the bridge already has is EEXIST (NLM_F_EXCL); a bridge device itself takes `self` entries
+   * only (EOPNOTSUPP).
+   * @see linux net/bridge/br_fdb.c (br_fdb_add, fdb_add_entry), drivers/net/vxlan/vxlan_core.c (vxlan_fdb_add);
+   *   iproute2 bridge/fdb.c (fdb_modify)
+   */
+  async fdbAdd(netns: string, o: SimFdbOptions): Promise<void> {
     const ns = this.ns(netns);
     const l = this.link(ns, o.dev);
     const mac = parseMac(o.mac);
@@ -668,16 +1142,18 @@ export class SimHost implements Host {
       else if (!e.dsts.includes(dst)) e.dsts.push(dst);
       return;
     }
-    const br = l.master;
+    if (l.bridge !== undefined && o.self !== true) throw new KnetError('EOPNOTSUPP', 'RTNETLINK answers: Operation not supported', { netns, dev: o.dev });
+    const br = l.bridge !== undefined ? l : l.master;
     if (br?.bridge === undefined) throw new KnetError('EINVAL', `${o.dev} is not a bridge port`, { dev: o.dev });
-    br.bridge.fdb.set(mac, { mac, port: l, state: 'static', updated: this.now });
+    if (br.bridge.fdb.has(mac)) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns, dev: o.dev, mac });
+    br.bridge.fdb.set(mac, { mac, port: l, state: o.state ?? 'permanent', updated: this.now, user: true });
   }
 
   async fdbDel(netns: string, o: FdbOptions): Promise<void> {
     const ns = this.ns(netns);
     const l = this.link(ns, o.dev);
     const mac = parseMac(o.mac);
-    if (l.vxlan !== undefined) {
+    if (l.vxlan !== undefined && (o.self ?? true)) {
       const e = l.vxlan.fdb.get(mac);
       if (e === undefined) throw new KnetError('ENOENT', 'RTNETLINK answers: No such file or directory', { dev: o.dev, mac });
       if (o.dst !== undefined) {
@@ -690,7 +1166,7 @@ export class SimHost implements Host {
       l.vxlan.fdb.delete(mac);
       return;
     }
-    const br = l.master;
+    const br = l.bridge !== undefined ? l : l.master;
     const e = br?.bridge?.fdb.get(mac);
     if (br?.bridge === undefined || e === undefined || e.port !== l) {
       throw new KnetError('ENOENT', 'RTNETLINK answers: No such file or directory', { dev: o.dev, mac });
@@ -698,6 +1174,19 @@ export class SimHost implements Host {
     br.bridge.fdb.delete(mac);
   }
 
+  /**
+   * `bridge fdb show`, in the kernel's dump order.
+   *
+   * @remarks rtnl_fdb_dump walks the devices in ifindex order. For a bridge port it dumps the
+   * bridge's entries for that port, then the port's own addresses (ndo_dflt_fdb_dump: its
+   * multicast list as `self permanent`); for the bridge itself, its own list then the entries
+   * that point at the bridge; a vxlan device dumps its remotes. A bridge's entries come newest
+   * first (br_fdb_dump walks br->fdb_list, where fdb_create adds at the head), and so do a vxlan
+   * device's (vxlan_fdb_dump walks its fdb_list), each with its remotes in the order they were
+   * appended. Checked against `bridge fdb show` on kernel 6.18.
+   * @see linux net/core/rtnetlink.c (rtnl_fdb_dump, ndo_dflt_fdb_dump), net/bridge/br_fdb.c (br_fdb_dump),
+   *   drivers/net/vxlan/vxlan_core.c (vxlan_fdb_dump)
+   */
   async fdbList(netns: string): Promise<FdbInfo[]> {
     const ns = this.ns(netns);
     const out: FdbInfo[] = [];
@@ -705,7 +1194,7 @@ export class SimHost implements Host {
       const br = port.kind === 'bridge' ? port : port.master;
       if (br?.bridge === undefined) return;
       const ageNs = br.bridge.ageingTime * 1e9;
-      for (const e of br.bridge.fdb.values()) {
+      for (const e of [...br.bridge.fdb.values()].reverse()) {
         if (e.port !== port || (e.state === 'learned' && this.now - e.updated > ageNs)) continue;
         out.push({
           mac: e.mac,
@@ -720,16 +1209,13 @@ export class SimHost implements Host {
     const selfEntries = (l: SimLink): void => {
       for (const mac of multicastList(l)) out.push({ mac, dev: l.name, state: 'permanent', self: true });
     };
-    // rtnl_fdb_dump walks devices in ifindex order: a bridge lists its own (self) multicast
-    // addresses, then its master entries; a port lists its bridge's entries for it, then its
-    // own multicast addresses; a vxlan device lists its remote entries (checked against
-    // `bridge fdb show` on kernel 6.18).
     for (const l of [...ns.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex)) {
       if (l.bridge !== undefined) {
         selfEntries(l);
         masterEntries(l);
       } else if (l.vxlan !== undefined) {
-        for (const e of l.vxlan.fdb.values()) {
+        masterEntries(l);
+        for (const e of [...l.vxlan.fdb.values()].reverse()) {
           for (const d of e.dsts) out.push({ mac: e.mac, dev: l.name, dst: formatIpv4(d), state: e.state === 'learned' ? 'learned' : 'permanent', self: true });
         }
       } else {

@@ -27,6 +27,7 @@ export class SimNetns {
   readonly meta: NetnsMeta;
   readonly links = new Map<string, SimLink>();
   readonly byIndex = new Map<number, SimLink>();
+  /** Where the search for the next ifindex starts (`net->ifindex`). */
   nextIfindex = 1;
   readonly addresses: SimAddress[] = [];
   /** Local addresses by value, for the hot "is this mine?" check. */
@@ -46,6 +47,18 @@ export class SimNetns {
     this.name = name;
     this.meta = meta;
     this.sysctl = new SysctlTable(this);
+  }
+
+  /**
+   * A new device's ifindex: the first free one from where the last search stopped, so indexes
+   * are not reused. A device moved in keeps its own index without moving the search.
+   * @see linux net/core/dev.c (dev_index_reserve: xa_alloc_cyclic on net->dev_by_index)
+   */
+  allocIfindex(): number {
+    let i = this.nextIfindex;
+    while (this.byIndex.has(i)) i++;
+    this.nextIfindex = i + 1;
+    return i;
   }
 
   /** The table with this id, created on first use (as `ip route add ... table N` does). */

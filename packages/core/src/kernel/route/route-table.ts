@@ -98,6 +98,18 @@ export class RouteTable {
     return removed;
   }
 
+  /**
+   * Removes the first route for (dst, prefix), in metric order, that matches the predicate;
+   * returns it. This is `ip route del`: fib_table_delete() deletes one alias, the first that
+   * matches what the request names.
+   * @see linux net/ipv4/fib_trie.c (fib_table_delete)
+   */
+  removeFirst(dst: number, prefix: number, match: (r: SimRoute) => boolean): SimRoute | undefined {
+    const found = this.byPrefix.get(prefix)?.get(dst)?.find(match);
+    if (found !== undefined) this.remove(dst, prefix, (r) => r === found);
+    return found;
+  }
+
   /** Removes every route matching the predicate (used when a device goes down or is deleted). */
   removeWhere(match: (r: SimRoute) => boolean): number {
     let removed = 0;
