@@ -192,86 +192,88 @@ function withoutJson(text: string, drop: readonly object[]): string[] {
   return items;
 }
 
-describe('SimHost replaying test/fixtures/iproute2/capture.sh', () => {
-  const host = replayCaptureSh();
-  const state = async (tag: 'node' | 'pod') => {
-    const h = await host;
-    const ns = tag === 'node' ? NODE : POD;
-    return {
-      links: await h.linkList(ns),
-      addrs: await h.addrList(ns),
-      routes: await h.routeList(ns),
-      neighs: await h.neighList(ns),
-      fdb: await h.fdbList(ns),
+describe('SimHost', () => {
+  describe('replaying test/fixtures/iproute2/capture.sh', () => {
+    const host = replayCaptureSh();
+    const state = async (tag: 'node' | 'pod') => {
+      const h = await host;
+      const ns = tag === 'node' ? NODE : POD;
+      return {
+        links: await h.linkList(ns),
+        addrs: await h.addrList(ns),
+        routes: await h.routeList(ns),
+        neighs: await h.neighList(ns),
+        fdb: await h.fdbList(ns),
+      };
     };
-  };
 
-  it.each(['node', 'pod'] as const)('holds the links the kernel reported in %s.link-details.json', async (tag) => {
-    const { links } = await state(tag);
-    expect(links).toEqual(linksFromFixture(`${tag}.link-details.json`, `${tag}.netns-ids.txt`));
-  });
+    it.each(['node', 'pod'] as const)('holds the links the kernel reported in %s.link-details.json', async (tag) => {
+      const { links } = await state(tag);
+      expect(links).toEqual(linksFromFixture(`${tag}.link-details.json`, `${tag}.netns-ids.txt`));
+    });
 
-  it.each([
-    ['node', 'link.txt'],
-    ['node', 'link.json'],
-    ['node', 'addr.txt'],
-    ['node', 'addr.json'],
-    ['node', 'route.txt'],
-    ['node', 'route.json'],
-    ['node', 'route-local.txt'],
-    ['node', 'route-local.json'],
-    ['node', 'route-all.txt'],
-    ['node', 'route-all.json'],
-    ['pod', 'link.txt'],
-    ['pod', 'link.json'],
-    ['pod', 'addr.txt'],
-    ['pod', 'addr.json'],
-    ['pod', 'route.txt'],
-    ['pod', 'route.json'],
-    ['pod', 'route-local.txt'],
-    ['pod', 'route-local.json'],
-    ['pod', 'route-all.txt'],
-    ['pod', 'route-all.json'],
-  ] as const)('prints %s.%s byte for byte', async (tag, file) => {
-    const { links, addrs, routes } = await state(tag);
-    const json = file.endsWith('.json');
-    const [what] = file.split('.') as [string];
-    let out: string;
-    if (what === 'link') out = formatIpLink(links, { json });
-    else if (what === 'addr') out = formatIpAddr(links, addrs, { json });
-    else {
-      const table = what === 'route-local' ? 'local' : what === 'route-all' ? 'all' : 'main';
-      out = formatIpRoute(routes, { links, table, json });
-    }
-    expect(out).toBe(readFixture(`${tag}.${file}`));
-  });
+    it.each([
+      ['node', 'link.txt'],
+      ['node', 'link.json'],
+      ['node', 'addr.txt'],
+      ['node', 'addr.json'],
+      ['node', 'route.txt'],
+      ['node', 'route.json'],
+      ['node', 'route-local.txt'],
+      ['node', 'route-local.json'],
+      ['node', 'route-all.txt'],
+      ['node', 'route-all.json'],
+      ['pod', 'link.txt'],
+      ['pod', 'link.json'],
+      ['pod', 'addr.txt'],
+      ['pod', 'addr.json'],
+      ['pod', 'route.txt'],
+      ['pod', 'route.json'],
+      ['pod', 'route-local.txt'],
+      ['pod', 'route-local.json'],
+      ['pod', 'route-all.txt'],
+      ['pod', 'route-all.json'],
+    ] as const)('prints %s.%s byte for byte', async (tag, file) => {
+      const { links, addrs, routes } = await state(tag);
+      const json = file.endsWith('.json');
+      const [what] = file.split('.') as [string];
+      let out: string;
+      if (what === 'link') out = formatIpLink(links, { json });
+      else if (what === 'addr') out = formatIpAddr(links, addrs, { json });
+      else {
+        const table = what === 'route-local' ? 'local' : what === 'route-all' ? 'all' : 'main';
+        out = formatIpRoute(routes, { links, table, json });
+      }
+      expect(out).toBe(readFixture(`${tag}.${file}`));
+    });
 
-  it.each([
-    ['node', 'neigh.txt', false],
-    ['node', 'neigh-all.txt', true],
-    ['pod', 'neigh.txt', false],
-    ['pod', 'neigh-all.txt', true],
-  ] as const)('prints %s.%s but for the order of the hash table and the ping', async (tag, file, all) => {
-    const { neighs } = await state(tag);
-    const sim = formatIpNeigh(neighs, { all }).split('\n').filter((l) => l !== '');
-    expect(sim.sort()).toEqual(withoutLines(readFixture(`${tag}.${file}`), PING_EFFECTS[tag].neigh).sort());
-  });
+    it.each([
+      ['node', 'neigh.txt', false],
+      ['node', 'neigh-all.txt', true],
+      ['pod', 'neigh.txt', false],
+      ['pod', 'neigh-all.txt', true],
+    ] as const)('prints %s.%s but for the order of the hash table and the ping', async (tag, file, all) => {
+      const { neighs } = await state(tag);
+      const sim = formatIpNeigh(neighs, { all }).split('\n').filter((l) => l !== '');
+      expect(sim.sort()).toEqual(withoutLines(readFixture(`${tag}.${file}`), PING_EFFECTS[tag].neigh).sort());
+    });
 
-  it.each([
-    ['node', 'neigh.json', false],
-    ['node', 'neigh-all.json', true],
-    ['pod', 'neigh.json', false],
-    ['pod', 'neigh-all.json', true],
-  ] as const)('prints %s.%s but for the order of the hash table and the ping', async (tag, file, all) => {
-    const { neighs } = await state(tag);
-    const sim = withoutJson(formatIpNeigh(neighs, { all, json: true }), []);
-    expect(sim.sort()).toEqual(withoutJson(readFixture(`${tag}.${file}`), PING_EFFECTS_JSON[tag].neigh).sort());
-  });
+    it.each([
+      ['node', 'neigh.json', false],
+      ['node', 'neigh-all.json', true],
+      ['pod', 'neigh.json', false],
+      ['pod', 'neigh-all.json', true],
+    ] as const)('prints %s.%s but for the order of the hash table and the ping', async (tag, file, all) => {
+      const { neighs } = await state(tag);
+      const sim = withoutJson(formatIpNeigh(neighs, { all, json: true }), []);
+      expect(sim.sort()).toEqual(withoutJson(readFixture(`${tag}.${file}`), PING_EFFECTS_JSON[tag].neigh).sort());
+    });
 
-  it.each(['node', 'pod'] as const)('prints %s.fdb.txt and .json in dump order, but for the entry the ping taught', async (tag) => {
-    const { fdb } = await state(tag);
-    expect(formatBridgeFdb(fdb).split('\n').filter((l) => l !== '')).toEqual(withoutLines(readFixture(`${tag}.fdb.txt`), PING_EFFECTS[tag].fdb));
-    expect(withoutJson(formatBridgeFdb(fdb, { json: true }), [])).toEqual(withoutJson(readFixture(`${tag}.fdb.json`), PING_EFFECTS_JSON[tag].fdb));
+    it.each(['node', 'pod'] as const)('prints %s.fdb.txt and .json in dump order, but for the entry the ping taught', async (tag) => {
+      const { fdb } = await state(tag);
+      expect(formatBridgeFdb(fdb).split('\n').filter((l) => l !== '')).toEqual(withoutLines(readFixture(`${tag}.fdb.txt`), PING_EFFECTS[tag].fdb));
+      expect(withoutJson(formatBridgeFdb(fdb, { json: true }), [])).toEqual(withoutJson(readFixture(`${tag}.fdb.json`), PING_EFFECTS_JSON[tag].fdb));
+    });
   });
 });
 
@@ -562,41 +564,43 @@ function sortedLines(text: string): string {
 
 const TRANSCRIPTS = readdirSync(KERNEL_DIR).filter((f) => f.endsWith('.txt')).sort();
 
-describe('SimHost replaying the kernel transcripts in test/fixtures/kernel/', () => {
-  it('has transcripts to replay', () => {
-    expect(TRANSCRIPTS.length).toBeGreaterThan(10);
-  });
+describe('SimHost', () => {
+  describe('replaying the kernel transcripts in test/fixtures/kernel/', () => {
+    it('has transcripts to replay', () => {
+      expect(TRANSCRIPTS.length).toBeGreaterThan(10);
+    });
 
-  it.each(TRANSCRIPTS)('%s', async (file) => {
-    const steps = readTranscript(file);
-    const named = new Set(steps.flatMap((s) => s.command.match(MAC_RE) ?? []));
-    const r = new Replayer();
-    for (const [i, step] of steps.entries()) {
-      const where = `${file} step ${i + 1}: ${step.command}`;
-      let printed: string | undefined;
-      let error: unknown;
-      try {
-        printed = await r.run(step.command);
-      } catch (e) {
-        error = e;
+    it.each(TRANSCRIPTS)('%s', async (file) => {
+      const steps = readTranscript(file);
+      const named = new Set(steps.flatMap((s) => s.command.match(MAC_RE) ?? []));
+      const r = new Replayer();
+      for (const [i, step] of steps.entries()) {
+        const where = `${file} step ${i + 1}: ${step.command}`;
+        let printed: string | undefined;
+        let error: unknown;
+        try {
+          printed = await r.run(step.command);
+        } catch (e) {
+          error = e;
+        }
+        if (step.failure !== undefined) {
+          expect(isKnetError(error), `${where} should fail with ${step.failure.errno}, ${String(error)}`).toBe(true);
+          if (!isKnetError(error)) continue;
+          const errno = step.failure.errno;
+          expect(error.code, where).toBe(HOST_API_CODE[errno] ?? errno);
+          expect(error.details['errno'] ?? error.code, where).toBe(errno);
+          continue;
+        }
+        if (error !== undefined) throw new Error(`${where}: ${String(error)}`, { cause: error });
+        if (printed === undefined) continue;
+        let real = maskRandomMacs(downQdiscAsNoop(step.output), named);
+        let sim = maskRandomMacs(printed, named);
+        if (/ neigh show/.test(step.command)) {
+          real = sortedLines(real);
+          sim = sortedLines(sim);
+        }
+        expect(sim, where).toBe(real);
       }
-      if (step.failure !== undefined) {
-        expect(isKnetError(error), `${where} should fail with ${step.failure.errno}, ${String(error)}`).toBe(true);
-        if (!isKnetError(error)) continue;
-        const errno = step.failure.errno;
-        expect(error.code, where).toBe(HOST_API_CODE[errno] ?? errno);
-        expect(error.details['errno'] ?? error.code, where).toBe(errno);
-        continue;
-      }
-      if (error !== undefined) throw new Error(`${where}: ${String(error)}`, { cause: error });
-      if (printed === undefined) continue;
-      let real = maskRandomMacs(downQdiscAsNoop(step.output), named);
-      let sim = maskRandomMacs(printed, named);
-      if (/ neigh show/.test(step.command)) {
-        real = sortedLines(real);
-        sim = sortedLines(sim);
-      }
-      expect(sim, where).toBe(real);
-    }
+    });
   });
 });
