@@ -1,0 +1,54 @@
+/**
+ * `@knet/core/linux`: the real dataplane. LinuxHost drives real network namespaces with
+ * iproute2, sysctl, ethtool, iptables-restore, ipset and nft; it needs Node.js
+ * (`node:child_process`, `node:fs`) and root, so it lives outside the main entry point, which
+ * browsers and other runtimes import.
+ *
+ * @packageDocumentation
+ */
+
+export { LinuxHost, createLinuxHost } from './host/linux/linux-host.js';
+export type {
+  LinuxHostOptions,
+  IptablesRestoreOptions,
+  IptablesSaveOptions,
+  IpsetRestoreOptions,
+  ExecOptions,
+} from './host/linux/linux-host.js';
+export { probeLinuxCapabilities } from './host/linux/probe-linux-capabilities.js';
+export type {
+  FeatureStatus,
+  LinuxTool,
+  KernelFeature,
+  LinuxCapabilities,
+  ProbeLinuxCapabilitiesOptions,
+} from './host/linux/probe-linux-capabilities.js';
+export { cleanupNamespaces } from './host/linux/cleanup-namespaces.js';
+export type { CleanupNamespacesOptions } from './host/linux/cleanup-namespaces.js';
+export { spawnCommand } from './host/linux/command-runner.js';
+export type { CommandRunner, CommandResult, CommandOptions } from './host/linux/command-runner.js';
+export { commandError, errnoFromMessage } from './host/linux/command-error.js';
+export type { CommandErrorContext } from './host/linux/command-error.js';
+export { KNET_NETNS_PREFIX, NETNS_RUN_DIR, assertKnetNetns } from './host/linux/knet-netns.js';
+export { netnsSysctlDefaults } from './host/linux/netns-sysctl-defaults.js';
+export type { NetnsSysctlDefaultsOptions } from './host/linux/netns-sysctl-defaults.js';
+export { sysctlPath } from './host/linux/sysctl-path.js';
+export {
+  linkAddArgs,
+  linkSetArgs,
+  addrArgs,
+  routeArgs,
+  neighReplaceArgs,
+  neighDelArgs,
+  fdbArgs,
+  fdbIsSelf,
+  checkIfname,
+  checkAddress,
+} from './host/linux/iproute2-commands.js';
+export type { Iproute2Args } from './host/linux/iproute2-commands.js';
+export { splitJsonValues } from './host/linux/split-json-values.js';
+export { parseIpLinkJson, parseNetnsIdJson } from './host/linux/parse-ip-link-json.js';
+export { parseIpAddrJson } from './host/linux/parse-ip-addr-json.js';
+export { parseIpRouteJson } from './host/linux/parse-ip-route-json.js';
+export { parseIpNeighJson } from './host/linux/parse-ip-neigh-json.js';
+export { parseBridgeFdbJson } from './host/linux/parse-bridge-fdb-json.js';
