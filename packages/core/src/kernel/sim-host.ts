@@ -294,7 +294,8 @@ export class SimHost implements Host {
    *   (its addresses, every route through it, its neighbours and its bridge go), then keeps its
    *   ifindex if that is free in the target (without moving the target's ifindex search) or
    *   takes a new one. Bridges and lo are netns-local (NETIF_F_NETNS_LOCAL): EINVAL.
-   * - name: only while down (dev_change_name: EBUSY); the routes through it follow.
+   * - name: allowed while up since Linux 6.3 (dev_change_name); the routes through the device,
+   *   vxlan devices on it and its address labels follow (inetdev_changename).
    * - mtu on a bridge pins it (br_change_mtu sets BROPT_MTU_SET_BY_USER); on a port it re-runs
    *   br_mtu_auto_adjust (NETDEV_CHANGEMTU).
    * - address on a bridge pins it and changes the bridge id (br_set_mac_address); on a port it
@@ -328,21 +329,7 @@ export class SimHost implements Host {
       target.sysctl.initDevice(l.name);
       ns = target;
     }
-    if (o.name !== undefined && o.name !== l.name) {
-      if (l.up) throw new KnetError('EBUSY', 'RTNETLINK answers: Device or resource busy', { dev: l.name });
-      if (!IFNAME_RE.test(o.name)) throw new KnetError('EINVAL', `"${o.name}" is not a valid device name`, { dev: o.name });
-      if (ns.links.has(o.name)) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { dev: o.name });
-      const from = l.name;
-      ns.links.delete(from);
-      ns.sysctl.renameDevice(from, o.name);
-      l.name = o.name;
-      ns.links.set(l.name, l);
-      for (const t of ns.tables.values()) {
-        const moved: SimRoute[] = [];
-        t.removeWhere((r) => (r.dev === from ? (moved.push(r), true) : false));
-        for (const r of moved) t.insert({ ...r, dev: o.name });
-      }
-    }
+    if (o.name !== undefined && o.name !== l.name) this.rename(ns, l, o.name);
     if (o.mtu !== undefined) {
       if (o.mtu < 68 || o.mtu > 65535) throw new KnetError('EINVAL', `mtu ${o.mtu} out of range`, { dev: l.name });
       l.mtu = o.mtu;
@@ -382,6 +369,40 @@ export class SimHost implements Host {
     if (o.up !== undefined) {
       if (o.up && !l.up) this.setUp(l);
       else if (!o.up && l.up) this.setDown(l);
+    }
+  }
+
+  /**
+   * `ip link set DEV name NEW`, allowed while the device is up since Linux 6.3. The routes
+   * through it and vxlan devices on it follow the name; inetdev_changename relabels its
+   * addresses in list order: the first gets the new name, each other one the new name plus its
+   * old `:suffix`, or `:N` (its position) when it had none.
+   * @see linux net/core/dev.c (dev_change_name), net/ipv4/devinet.c (inetdev_changename)
+   */
+  private rename(ns: SimNetns, l: SimLink, to: string): void {
+    if (!IFNAME_RE.test(to)) throw new KnetError('EINVAL', `"${to}" is not a valid device name`, { dev: to });
+    if (ns.links.has(to)) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns: ns.name, dev: to });
+    const from = l.name;
+    ns.links.delete(from);
+    ns.sysctl.renameDevice(from, to);
+    l.name = to;
+    ns.links.set(to, l);
+    for (const t of ns.tables.values()) {
+      const moved: SimRoute[] = [];
+      t.removeWhere((r) => (r.dev === from ? (moved.push(r), true) : false));
+      for (const r of moved) t.insert({ ...r, dev: to });
+    }
+    for (const v of ns.links.values()) if (v.vxlan?.dev === from) v.vxlan = { ...v.vxlan, dev: to };
+    let named = 0;
+    for (const a of ns.addressesOf(l)) {
+      named++;
+      if (named === 1) {
+        a.label = to;
+        continue;
+      }
+      const colon = a.label.indexOf(':');
+      const suffix = colon >= 0 ? a.label.slice(colon) : `:${named}`;
+      a.label = to.length + suffix.length <= IFNAMSIZ_MAX ? to + suffix : to.slice(0, IFNAMSIZ_MAX - suffix.length) + suffix;
     }
   }
 

@@ -11,7 +11,8 @@ export interface SimAddress {
   readonly prefix: number;
   readonly broadcast?: number;
   readonly scope: Scope;
-  readonly label: string;
+  /** `ifa_label`: the device name, or `name:suffix`; renaming the device relabels it. */
+  label: string;
   link: SimLink;
 }
 
