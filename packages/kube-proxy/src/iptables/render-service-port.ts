@@ -1,0 +1,304 @@
+import type { Labels } from '@knet/core';
+import { categorizeEndpoints } from '../proxy/categorize-endpoints.js';
+import type { EndpointInfo } from '../proxy/endpoint-info.js';
+import type { ServicePortInfo } from '../proxy/service-port-info.js';
+import { cidrContainsIp } from '../ip/parse-ip-sloppy.js';
+import { servicePortChainNames, servicePortEndpointChainName } from './chain-names.js';
+import { computeProbability } from './compute-probability.js';
+import type { ResolvedIptablesOptions } from './iptables-options.js';
+import { KUBE_CHAINS } from './kube-chains.js';
+
+/** The rules one service port contributes to a sync, split the way partial syncs need them. */
+export interface RenderedServicePort {
+  /** nat KUBE-SERVICES and KUBE-NODEPORTS rules: written on every sync. Lines end in `\n`. */
+  readonly capture: string;
+  readonly captureLines: number;
+  /** filter rules (REJECT/DROP, firewall, health check): written on every sync. */
+  readonly filter: string;
+  readonly filterLines: number;
+  /** `:CHAIN - [0:0]` lines of the per-service nat chains. */
+  readonly chainDecls: string;
+  /** The per-service nat chains (KUBE-EXT, KUBE-FW, KUBE-SVC, KUBE-SVL, KUBE-SEP), in declaration order. */
+  readonly chains: readonly string[];
+  /** Their rules: written on full syncs and when the Service or its endpoints changed. */
+  readonly chainRules: string;
+  readonly chainRuleLines: number;
+  /** Internal traffic dropped for want of local endpoints (iTP Local). */
+  readonly noLocalInternal: boolean;
+  /** External traffic dropped for want of local endpoints (eTP Local). */
+  readonly noLocalExternal: boolean;
+  /** The mode the chain rules were rendered in. */
+  readonly largeClusterMode: boolean;
+}
+
+/** What the per-service-port renderer needs beyond the service port. */
+export interface ServicePortRenderContext {
+  readonly options: ResolvedIptablesOptions;
+  readonly nodeLabels: Labels | undefined;
+  readonly largeClusterMode: boolean;
+}
+
+/**
+ * Renders one service port exactly as the loop body of upstream `syncProxyRules` writes it.
+ *
+ * @remarks Linux equivalent: none; the lines are iptables-restore input.
+ * @see kubernetes pkg/proxy/iptables/proxier.go syncProxyRules, writeServiceToEndpointRules
+ * @see /work/shared/facts/kube-proxy.md sections 2.6–2.8
+ */
+export function renderServicePort(
+  svc: ServicePortInfo,
+  endpoints: readonly EndpointInfo[],
+  ctx: ServicePortRenderContext,
+): RenderedServicePort {
+  const o = ctx.options;
+  const large = ctx.largeClusterMode;
+  const p = svc.protocol.toLowerCase();
+  const name = svc.nameString;
+  const port = String(svc.port);
+  const mark = KUBE_CHAINS.markMasq;
+  const { clusterEndpoints, localEndpoints, allReachableEndpoints, hasAnyEndpoints } = categorizeEndpoints(endpoints, svc, {
+    nodeName: o.nodeName,
+    nodeLabels: ctx.nodeLabels,
+    preferSameTrafficDistribution: o.gates.preferSameTrafficDistribution ?? false,
+  });
+  const names = servicePortChainNames(name, p);
+  const clusterPolicyChain = names.clusterPolicy;
+  const usesClusterPolicyChain = (clusterEndpoints?.length ?? 0) > 0 && svc.usesClusterEndpoints;
+  const localPolicyChain = names.localPolicy;
+  const usesLocalPolicyChain = (localEndpoints?.length ?? 0) > 0 && svc.usesLocalEndpoints;
+
+  let internalChain = clusterPolicyChain;
+  let hasInternal = hasAnyEndpoints;
+  if (svc.internalPolicyLocal) {
+    internalChain = localPolicyChain;
+    if ((localEndpoints?.length ?? 0) === 0) hasInternal = false;
+  }
+  let externalPolicyChain = clusterPolicyChain;
+  let hasExternal = hasAnyEndpoints;
+  if (svc.externalPolicyLocal) {
+    externalPolicyChain = localPolicyChain;
+    if ((localEndpoints?.length ?? 0) === 0) hasExternal = false;
+  }
+  const externalChain = names.external;
+  const usesExternalChain = hasAnyEndpoints && svc.externallyAccessible;
+  const fwChain = names.firewall;
+  const usesFW = hasAnyEndpoints && svc.loadBalancerVIPs.length > 0 && svc.loadBalancerSourceRanges.length > 0;
+  const lbChain = usesFW ? fwChain : externalChain;
+
+  let internalTarget = '';
+  let internalComment = '';
+  let externalTarget = '';
+  let externalComment = '';
+  let noLocalInternal = false;
+  let noLocalExternal = false;
+  if (!hasAnyEndpoints) {
+    internalTarget = 'REJECT';
+    internalComment = `"${name} has no endpoints"`;
+    externalTarget = 'REJECT';
+    externalComment = internalComment;
+  } else {
+    if (!hasInternal) {
+      internalTarget = 'DROP';
+      internalComment = `"${name} has no local endpoints"`;
+      noLocalInternal = true;
+    }
+    if (!hasExternal) {
+      externalTarget = 'DROP';
+      externalComment = `"${name} has no local endpoints"`;
+      noLocalExternal = true;
+    }
+  }
+
+  let capture = '';
+  let captureLines = 0;
+  let filter = '';
+  let filterLines = 0;
+  const matchProto = `-m ${p} -p ${p}`;
+
+  // Cluster IP.
+  if (hasInternal) {
+    capture += `-A KUBE-SERVICES -m comment --comment "${name} cluster IP" ${matchProto} -d ${svc.clusterIP} --dport ${port} -j ${internalChain}\n`;
+    captureLines++;
+  } else {
+    filter += `-A KUBE-SERVICES -m comment --comment ${internalComment} ${matchProto} -d ${svc.clusterIP} --dport ${port} -j ${internalTarget}\n`;
+    filterLines++;
+  }
+  // External IPs.
+  for (const ip of svc.externalIPs) {
+    if (hasAnyEndpoints) {
+      capture += `-A KUBE-SERVICES -m comment --comment "${name} external IP" ${matchProto} -d ${ip} --dport ${port} -j ${externalChain}\n`;
+      captureLines++;
+    }
+    if (!hasExternal) {
+      filter += `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} ${matchProto} -d ${ip} --dport ${port} -j ${externalTarget}\n`;
+      filterLines++;
+    }
+  }
+  // Load-balancer ingress.
+  for (const ip of svc.loadBalancerVIPs) {
+    if (hasAnyEndpoints) {
+      capture += `-A KUBE-SERVICES -m comment --comment "${name} loadbalancer IP" ${matchProto} -d ${ip} --dport ${port} -j ${lbChain}\n`;
+      captureLines++;
+    }
+    if (usesFW) {
+      filter += `-A KUBE-PROXY-FIREWALL -m comment --comment "${name} traffic not accepted by ${fwChain}" ${matchProto} -d ${ip} --dport ${port} -j DROP\n`;
+      filterLines++;
+    }
+  }
+  if (!hasExternal) {
+    for (const ip of svc.loadBalancerVIPs) {
+      filter += `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} ${matchProto} -d ${ip} --dport ${port} -j ${externalTarget}\n`;
+      filterLines++;
+    }
+  }
+  // Node port.
+  if (svc.nodePort !== 0) {
+    const np = String(svc.nodePort);
+    if (hasAnyEndpoints) {
+      if (o.localhostNodePorts && o.family === 'IPv4' && o.nfacctLocalhost) {
+        capture += `-A KUBE-NODEPORTS -m comment --comment ${name} ${matchProto} -d 127.0.0.0/8 --dport ${np} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${externalChain}\n`;
+        captureLines++;
+      }
+      capture += `-A KUBE-NODEPORTS -m comment --comment ${name} ${matchProto} --dport ${np} -j ${externalChain}\n`;
+      captureLines++;
+    }
+    if (!hasExternal) {
+      filter += `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${matchProto} --dport ${np} -j ${externalTarget}\n`;
+      filterLines++;
+    }
+  }
+  // Health-check node port: accepted whether or not there are local endpoints.
+  if (svc.healthCheckNodePort !== 0) {
+    filter += `-A KUBE-NODEPORTS -m comment --comment "${name} health check node port" -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT\n`;
+    filterLines++;
+  }
+
+  // The per-service chains.
+  let decls = '';
+  const chains: string[] = [];
+  let rules = '';
+  let ruleLines = 0;
+  const declare = (chain: string): void => {
+    decls += `:${chain} - [0:0]\n`;
+    chains.push(chain);
+  };
+
+  if (hasInternal) {
+    const args = `-m comment --comment "${name} cluster IP" ${matchProto} -d ${svc.clusterIP} --dport ${port}`;
+    if (o.masqueradeAll) {
+      rules += `-A ${internalChain} ${args} -j ${mark}\n`;
+      ruleLines++;
+    } else if (o.detector !== undefined) {
+      rules += `-A ${internalChain} ${args} ${o.detector.ifNotLocal} -j ${mark}\n`;
+      ruleLines++;
+    }
+  }
+
+  if (usesExternalChain) {
+    declare(externalChain);
+    if (!svc.externalPolicyLocal) {
+      rules += `-A ${externalChain} -m comment --comment "masquerade traffic for ${name} external destinations" -j ${mark}\n`;
+      ruleLines++;
+    } else {
+      if (o.detector !== undefined) {
+        rules += `-A ${externalChain} -m comment --comment "pod traffic for ${name} external destinations" ${o.detector.ifLocal} -j ${clusterPolicyChain}\n`;
+        ruleLines++;
+      }
+      rules += `-A ${externalChain} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${mark}\n`;
+      rules += `-A ${externalChain} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${clusterPolicyChain}\n`;
+      ruleLines += 2;
+    }
+    if (hasExternal) {
+      rules += `-A ${externalChain} -j ${externalPolicyChain}\n`;
+      ruleLines++;
+    }
+  }
+
+  if (usesFW) {
+    declare(fwChain);
+    const args = `-A ${fwChain} -m comment --comment "${name} loadbalancer IP"`;
+    let allowFromNode = false;
+    for (const cidr of svc.loadBalancerSourceRanges) {
+      rules += `${args} -s ${cidr.text} -j ${externalChain}\n`;
+      ruleLines++;
+      if (o.nodeIP !== undefined && cidrContainsIp(cidr, o.nodeIP)) allowFromNode = true;
+    }
+    if (allowFromNode) {
+      for (const ip of svc.loadBalancerVIPs) {
+        rules += `${args} -s ${ip} -j ${externalChain}\n`;
+        ruleLines++;
+      }
+    }
+    rules += `-A ${fwChain} -m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"\n`;
+    ruleLines++;
+  }
+
+  const sepName = new Map<string, string>();
+  const sepOf = (ep: EndpointInfo): string => {
+    let chain = sepName.get(ep.endpoint);
+    if (chain === undefined) {
+      chain = servicePortEndpointChainName(name, p, ep.endpoint);
+      sepName.set(ep.endpoint, chain);
+    }
+    return chain;
+  };
+  const writeServiceToEndpointRules = (chain: string, eps: readonly EndpointInfo[]): void => {
+    if (svc.sessionAffinityClientIP) {
+      for (const ep of eps) {
+        const sep = sepOf(ep);
+        const comment = large ? '' : ` -m comment --comment "${name} -> ${ep.endpoint}"`;
+        rules += `-A ${chain}${comment} -m recent --name ${sep} --rcheck --seconds ${svc.stickyMaxAgeSeconds} --reap -j ${sep}\n`;
+        ruleLines++;
+      }
+    }
+    const n = eps.length;
+    for (let i = 0; i < n; i++) {
+      const ep = eps[i] as EndpointInfo;
+      const comment = large ? '' : ` -m comment --comment "${name} -> ${ep.endpoint}"`;
+      const stat = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
+      rules += `-A ${chain}${comment}${stat} -j ${sepOf(ep)}\n`;
+      ruleLines++;
+    }
+  };
+
+  if (usesClusterPolicyChain) {
+    declare(clusterPolicyChain);
+    writeServiceToEndpointRules(clusterPolicyChain, clusterEndpoints ?? []);
+  }
+  if (usesLocalPolicyChain) {
+    declare(localPolicyChain);
+    writeServiceToEndpointRules(localPolicyChain, localEndpoints ?? []);
+  }
+
+  const sepComment = large ? '' : ` -m comment --comment ${name}`;
+  for (const ep of allReachableEndpoints) {
+    const sep = sepOf(ep);
+    declare(sep);
+    rules += `-A ${sep}${sepComment} -s ${ep.ip} -j ${mark}\n`;
+    const affinity = svc.sessionAffinityClientIP ? ` -m recent --name ${sep} --set` : '';
+    rules += `-A ${sep}${sepComment}${affinity} ${matchProto} -j DNAT --to-destination ${ep.endpoint}\n`;
+    ruleLines += 2;
+  }
+
+  return {
+    capture,
+    captureLines,
+    filter,
+    filterLines,
+    chainDecls: decls,
+    chains,
+    chainRules: rules,
+    chainRuleLines: ruleLines,
+    noLocalInternal,
+    noLocalExternal,
+    largeClusterMode: large,
+  };
+}
+
+const PROBABILITIES: string[] = ['<bad value>'];
+
+/** Upstream precomputes the 1/n strings; so does knet. */
+function probability(n: number): string {
+  for (let i = PROBABILITIES.length; i <= n; i++) PROBABILITIES.push(computeProbability(i));
+  return PROBABILITIES[n] as string;
+}

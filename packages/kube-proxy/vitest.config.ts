@@ -1,0 +1,9 @@
+import { fileURLToPath } from 'node:url';
+import { defineProject } from 'vitest/config';
+
+export default defineProject({
+  resolve: {
+    alias: { '@knet/core': fileURLToPath(new URL('../core/src/index.ts', import.meta.url)) },
+  },
+  test: { name: '@knet/kube-proxy', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60000 },
+});
