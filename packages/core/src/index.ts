@@ -248,3 +248,65 @@ export { formatTraceJson, TRACE_SCHEMA } from './trace/format-trace-json.js';
 export { writeTracePcap } from './trace/write-trace-pcap.js';
 export { buildCluster, clusterNames, fabricPortName, podContainerId, FABRIC } from './cluster/build-cluster.js';
 export type { BuiltCluster, BuiltPod, ClusterNames, BuildClusterOptions } from './cluster/build-cluster.js';
+
+// cni — exports added below
+export { CniError, isCniError, toCniError, CNI_ERROR_CODES } from './cni/cni-error.js';
+export type { CniErrorJson } from './cni/cni-error.js';
+export {
+  GoJsonSyntaxError,
+  checkGoJson,
+  parseGoJson,
+  goQuote,
+  goQuoteBytes,
+  goQuoteList,
+  goStringList,
+  goJsonKind,
+  goUnmarshalTypeMessage,
+  formatGoJson,
+  formatGoJsonIndent,
+} from './cni/go-json.js';
+export {
+  CNI_SPEC_VERSIONS,
+  CURRENT_CNI_VERSION,
+  parseCniVersion,
+  cniVersionAtLeast,
+  cniVersionGreaterThan,
+  decodeConfigVersion,
+  checkCniVersionSupported,
+  decodeCniVersionInfo,
+} from './cni/cni-version.js';
+export type { CniSpecVersion, CniVersionInfo } from './cni/cni-version.js';
+export type {
+  CniInterface,
+  CniIpConfig,
+  CniRoute,
+  CniDns,
+  CniResult,
+  CniInterface040,
+  CniIpConfig040,
+  CniResult040,
+  CniIpConfig020,
+  CniResult020,
+  AnyCniResult,
+  CniPluginConf,
+  CniNetConfList,
+  CniGcAttachment,
+} from './cni/cni-types.js';
+export { parseCniResult, convertCniResult, formatCniResult, cniResultToJson, isIpAddressText, isCidrText } from './cni/cni-result.js';
+export { splitCniArgs, parseCniArgs, formatCniArgs, K8S_CNI_ARGS } from './cni/cni-args.js';
+export type { CniArgs } from './cni/cni-args.js';
+export { validateContainerId, validateNetworkName, validateInterfaceName, MAX_INTERFACE_NAME_LENGTH } from './cni/validate-cni-names.js';
+export { runCniPlugin, parsePrevResult } from './cni/cni-skel.js';
+export type { CniCommand, CniCmdArgs, CniPlugin, CniPluginIo } from './cni/cni-skel.js';
+export { runCniPluginMain, isOwnNetns } from './cni/cni-plugin-main.js';
+export { parseCniNetConfList, parseCniPluginConf, cniConfListFromConf } from './cni/cni-conf.js';
+export { findCniPlugin, cniPluginError, createProcessCniExec, createInProcessCniExec } from './cni/cni-exec.js';
+export type { CniExec, ProcessCniExecOptions } from './cni/cni-exec.js';
+export { CniRuntime, DEFAULT_CNI_CACHE_DIR, CNI_CACHE_KIND } from './cni/cni-runtime.js';
+export type { CniRuntimeConf, CniRuntimeOptions, CniNetworkAttachment, CniGcArgs } from './cni/cni-runtime.js';
+export { createHostLocalCniPlugin, loadHostLocalConfig, parseResolvConf, gcValidAttachments } from './cni/host-local-cni-plugin.js';
+export type { HostLocalCniPluginOptions } from './cni/host-local-cni-plugin.js';
+export { FileIpamStore, findFlockCommand, IPAM_LOCKFILE_NAME } from './ipam/file-ipam-store.js';
+export type { FileIpamStoreOptions, FileIpamLocking } from './ipam/file-ipam-store.js';
+export type { IpamReservation } from './ipam/ipam-store.js';
+export { hostLocalGc } from './ipam/host-local.js';

@@ -2,6 +2,7 @@ import { KnetError } from '../errors/knet-error.js';
 import { formatIpv4 } from '../ip/ipv4.js';
 import { HostLocalAllocator } from './host-local-allocator.js';
 import type { HostLocalConfig, HostLocalRouteConf } from './host-local-conf.js';
+import { formatIpamReservation } from './ipam-store.js';
 import type { IpamStore } from './ipam-store.js';
 import { rangeSetContains } from './range-set.js';
 
@@ -122,4 +123,41 @@ export function hostLocalCheck(config: HostLocalConfig, store: IpamStore, args: 
       containerId: args.containerId,
     });
   }
+}
+
+/**
+ * GC for host-local: releases every reservation whose owner is not one of `valid`, and returns
+ * the released IPs (unsigned 32-bit, in file-name order).
+ *
+ * @remarks
+ * Linux equivalent: none upstream — the reference host-local does not implement GC yet ("FIXME
+ * GC" in its `main`). knet follows the spec's GC section: `valid` is the runtime's
+ * `cni.dev/valid-attachments`; a reservation in the legacy id-only format is kept when its id is
+ * the container id of any valid attachment. Runs under the store's lock.
+ * @see https://github.com/containernetworking/cni/blob/main/SPEC.md#gc-clean-up-any-stale-resources
+ * @example
+ * ```ts
+ * import { MemoryIpamStore, hostLocalGc } from '@knet/core';
+ * const store = new MemoryIpamStore({ '10.244.1.2': 'c1\r\neth0', '10.244.1.3': 'c2\r\neth0' });
+ * hostLocalGc(store, [{ containerId: 'c1', ifname: 'eth0' }]); // [0x0af40103]
+ * ```
+ */
+export function hostLocalGc(store: IpamStore, valid: readonly HostLocalArgs[]): number[] {
+  const keep = new Set<string>();
+  for (const a of valid) {
+    keep.add(formatIpamReservation(a.containerId, a.ifname));
+    keep.add(a.containerId.trim());
+  }
+  const released: number[] = [];
+  store.lock();
+  try {
+    for (const r of store.list()) {
+      if (keep.has(r.owner)) continue;
+      store.release(r.ip);
+      released.push(r.ip);
+    }
+  } finally {
+    store.unlock();
+  }
+  return released;
 }

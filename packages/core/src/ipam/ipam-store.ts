@@ -44,6 +44,21 @@ export interface IpamStore {
   getByID(id: string, ifname: string): number[];
   /** True when (`id`, `ifname`) holds an IP, falling back to the legacy id-only format (CHECK). */
   findByID(id: string, ifname: string): boolean;
+  /**
+   * Every reservation with its owner (the trimmed file content: `<id>\r\n<ifname>`, or `<id>`
+   * in the legacy format), in file-name order. knet's GC reads it; upstream has no GC.
+   */
+  list(): IpamReservation[];
+  /** Releases one IP whoever holds it; releasing a free IP is not an error. */
+  release(ip: number): void;
+}
+
+/** One reserved IP and its owner, as {@link IpamStore.list} reports it. */
+export interface IpamReservation {
+  /** The address, unsigned 32-bit. */
+  readonly ip: number;
+  /** The trimmed content of the reservation file: `<id>\r\n<ifname>`, or `<id>` (legacy). */
+  readonly owner: string;
 }
 
 /** The separator between container id and ifname in a reservation (upstream `disk.LineBreak`). */

@@ -1,7 +1,7 @@
 import { KnetError } from '../errors/knet-error.js';
 import { formatIpv4, tryParseIpv4 } from '../ip/ipv4.js';
 import { formatIpamReservation, LAST_RESERVED_IP_PREFIX } from './ipam-store.js';
-import type { IpamStore } from './ipam-store.js';
+import type { IpamReservation, IpamStore } from './ipam-store.js';
 
 /** Orders IPs as the disk backend's walk does: by their file names, compared as strings. */
 function byFileName(a: number, b: number): number {
@@ -95,6 +95,19 @@ export class MemoryIpamStore implements IpamStore {
 
   findByID(id: string, ifname: string): boolean {
     return this.byContent.has(formatIpamReservation(id, ifname)) || this.byContent.has(id.trim());
+  }
+
+  list(): IpamReservation[] {
+    return [...this.entries.keys()].sort(byFileName).map((ip) => ({ ip, owner: (this.entries.get(ip) as string).trim() }));
+  }
+
+  release(ip: number): void {
+    const content = this.entries.get(ip);
+    if (content === undefined) return;
+    this.entries.delete(ip);
+    const set = this.byContent.get(content.trim());
+    set?.delete(ip);
+    if (set?.size === 0) this.byContent.delete(content.trim());
   }
 
   /** The number of reserved IPs. */
