@@ -17,6 +17,8 @@ const MESSAGE_ERRNO: readonly (readonly [string, KnetErrorCode])[] = [
   ['Nexthop device is not up', 'ENETUNREACH'],
   ['Unknown device type', 'EOPNOTSUPP'],
   ['Cannot find device', 'ENODEV'],
+  // iproute2 resolving a name on its side (`master X`, vxlan `dev X`) and exiting.
+  ['Device does not exist', 'ENODEV'],
   ['Invalid "netns" value', 'ENOENT'],
   ['Cannot open network namespace', 'ENOENT'],
   ['set with the same name already exists', 'EEXIST'],

@@ -83,6 +83,17 @@ const EXEC_FAILED_RE = /^exec of "([^"]+)" failed: No such file or directory$/m;
 /** Kinds whose TX checksum offload is turned off (the ones that carry Ethernet frames knet captures). */
 const CHECKSUM_KINDS: ReadonlySet<LinkAddOptions['kind']> = new Set(['veth', 'bridge', 'vxlan']);
 
+/** True for a line in which iproute2 looks a device name up itself and exits when it is missing. */
+function resolvesNames(line: Iproute2Args): boolean {
+  return line[0] === 'link' && line[1] === 'set' && line.includes('master');
+}
+
+/** True when a device's operational state agrees with its flags (RFC 2863 as Linux derives it). */
+function operstateSettled(l: LinkInfo): boolean {
+  if (!l.up) return l.operstate === 'DOWN';
+  return l.lowerUp ? l.operstate === 'UP' || l.operstate === 'UNKNOWN' : l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN';
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -168,10 +179,25 @@ export class LinuxHost implements Host {
   /**
    * Runs iproute2 commands in a namespace: one command directly, several as one
    * `ip -n NS [GLOBAL...] -batch -` that stops at the first failing line (reported with its
-   * line number and text). Returns standard output.
+   * line number and text). A line in which iproute2 resolves a device name itself
+   * (`link set ... master BR`) runs on its own: for a missing name iproute2 exits at once,
+   * without saying which batch line it was on. Returns standard output.
    */
   private async ip(netns: string, lines: readonly Iproute2Args[], global: readonly string[] = [], tool: 'ip' | 'bridge' = 'ip'): Promise<string> {
     this.check(netns);
+    let out = '';
+    let segment: Iproute2Args[] = [];
+    for (const line of lines) {
+      if (resolvesNames(line)) {
+        out += await this.ipBatch(netns, segment, global, tool);
+        out += await this.ipBatch(netns, [line], global, tool);
+        segment = [];
+      } else segment.push(line);
+    }
+    return out + (await this.ipBatch(netns, segment, global, tool));
+  }
+
+  private async ipBatch(netns: string, lines: readonly Iproute2Args[], global: readonly string[], tool: 'ip' | 'bridge'): Promise<string> {
     if (lines.length === 0) return '';
     if (lines.length === 1) return (await this.run(tool, ['-n', netns, ...global, ...lines[0]!], netns)).stdout;
     const args = ['-n', netns, ...global, '-batch', '-'];
@@ -380,6 +406,31 @@ export class LinuxHost implements Host {
   async linkList(netns: string): Promise<LinkInfo[]> {
     const [links, ids] = splitJsonValues(await this.ip(netns, [['link', 'show'], ['netns', 'list-id']], ['-d', '-j']));
     return parseIpLinkJson(links, parseNetnsIdJson(ids ?? []));
+  }
+
+  /**
+   * Waits until the operational state of every device in the namespace agrees with its flags.
+   *
+   * @remarks
+   * The kernel sets a device's carrier (`LOWER_UP`) at once but derives `operstate` in
+   * linkwatch, which batches non-urgent events and may run up to a second later
+   * (net/core/link_watch.c): right after a bridge gets its first forwarding port, `ip link`
+   * shows `LOWER_UP` with `state DOWN`. SimHost's state is always settled; call this before
+   * comparing the two.
+   * @throws `EBUSY` when the states have not settled within `timeoutMs` (default 3,000).
+   */
+  async settle(netns: string, timeoutMs = 3_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const unsettled = (await this.linkList(netns)).filter((l) => !operstateSettled(l));
+      if (unsettled.length === 0) return;
+      if (Date.now() > deadline) {
+        throw new KnetError('EBUSY', `operstate of ${unsettled.map((l) => `${l.name} (${l.operstate})`).join(', ')} did not settle in ${timeoutMs} ms`, {
+          netns,
+        });
+      }
+      await sleep(50);
+    }
   }
 
   // ---- addresses ------------------------------------------------------------------------------
