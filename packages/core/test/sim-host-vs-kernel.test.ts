@@ -62,7 +62,9 @@ const POD2 = 'knet-fmt-pod2';
  *   does), so `{ broadcast: null }` says "none";
  * - `label cbr0:1`: `{ label }`;
  * - `nud permanent router` / `nud reachable router`: `{ router: true }`;
- * - `bridge fdb add ... master static`: `{ state: 'static' }` (iproute2's default is permanent);
+ * - `bridge fdb add 0a:58:0a:f4:01:64 dev vethwe-bridge master`: `{ state: 'permanent' }` (the
+ *   Host API's fdbAdd is `bridge fdb replace ... master static`; iproute2's default state for
+ *   `add` is permanent);
  * - tun1, which a python process creates with TUNSETIFF and keeps open: `tunOpen`.
  */
 async function replayCaptureSh(): Promise<SimHost> {
@@ -149,8 +151,8 @@ async function replayCaptureSh(): Promise<SimHost> {
   await h.neighReplace(NODE, { dst: '10.244.1.10', dev: 'cbr0', state: 'FAILED' });
   await h.neighReplace(NODE, { dst: '10.244.1.11', lladdr: '0a:58:0a:f4:01:0b', dev: 'cbr0', state: 'NOARP' });
 
-  await h.fdbAdd(NODE, { mac: '0a:58:0a:f4:01:63', dev: 'veth9d8e7f60', state: 'static' });
-  await h.fdbAdd(NODE, { mac: '0a:58:0a:f4:01:64', dev: 'vethwe-bridge' });
+  await h.fdbAdd(NODE, { mac: '0a:58:0a:f4:01:63', dev: 'veth9d8e7f60' });
+  await h.fdbAdd(NODE, { mac: '0a:58:0a:f4:01:64', dev: 'vethwe-bridge', state: 'permanent' });
   return h;
 }
 
@@ -428,7 +430,8 @@ class Replayer {
       const dst = opts.value('dst');
       const entry = { mac: a[0]!, dev: opts.value('dev')!, ...(dst !== undefined ? { dst } : {}), self: a.includes('self') };
       if (verb === 'del') return void (await h.fdbDel(ns, entry));
-      return void (await h.fdbAdd(ns, a.includes('static') ? { ...entry, state: 'static' } : entry));
+      if (entry.self) return void (await h.fdbAdd(ns, entry));
+      return void (await h.fdbAdd(ns, { ...entry, state: a.includes('static') ? 'static' : 'permanent', exclusive: verb === 'add' }));
     }
     if (obj === 'link' && verb === 'set') return void (await h.linkSet(ns, opts.value('dev')!, { hairpin: opts.value('hairpin') === 'on' }));
     throw new Error(`the replayer does not know: bridge ${t.join(' ')}`);

@@ -25,9 +25,15 @@ export interface SimNeighOptions extends NeighOptions {
   readonly router?: boolean;
 }
 
-/** SimHost's extension of {@link Host.fdbAdd}: the state of a bridge entry (`permanent`, the default, or `static`). */
+/**
+ * SimHost's extension of {@link Host.fdbAdd} for bridge entries: what `bridge fdb add` says
+ * beyond the Host API's `bridge fdb replace MAC dev PORT master static`.
+ */
 export interface SimFdbOptions extends FdbOptions {
+  /** `static` (the Host API's) or `permanent` (iproute2's default for `bridge fdb add`: a local entry). */
   readonly state?: 'permanent' | 'static';
+  /** `bridge fdb add` (NLM_F_EXCL): EEXIST when the bridge has the MAC already, instead of replacing it. */
+  readonly exclusive?: boolean;
 }
 
 /** Options of {@link createSimHost}. */
@@ -1049,7 +1055,8 @@ export class SimHost implements Host {
 
   /**
    * `ip route del`: deletes the first route of the prefix, in metric order, that matches every
-   * attribute the request names (metric, type, scope, protocol, src, gateway, device).
+   * attribute the request names. The kernel matches the type, metric, gateway and device it is
+   * sent; LinuxHost sends only those, so the other RouteOptions fields do not select here either.
    * @throws `ENOENT` (the kernel's ESRCH, in `details.errno`)
    * @see linux net/ipv4/fib_trie.c (fib_table_delete), net/ipv4/fib_semantics.c (fib_nh_match)
    */
@@ -1058,13 +1065,9 @@ export class SimHost implements Host {
     const { dst, prefix } = this.parsePrefix(o.dst);
     const t = ns.tables.get(tableId(o.table ?? (o.type === 'local' || o.type === 'broadcast' ? 'local' : 'main')));
     const gw = o.via !== undefined ? parseIpv4(o.via) : undefined;
-    const src = o.src !== undefined ? parseIpv4(o.src) : undefined;
     const removed = t?.removeFirst(dst, prefix, (r) =>
       (o.metric === undefined || o.metric === 0 || r.metric === o.metric) &&
       (o.type === undefined || r.type === o.type) &&
-      (o.scope === undefined || r.scope === o.scope) &&
-      (o.proto === undefined || r.protocol === o.proto) &&
-      (src === undefined || r.prefsrc === src) &&
       (o.dev === undefined || r.dev === o.dev) &&
       (gw === undefined || r.gateway === gw));
     if (removed === undefined) throw new KnetError('ENOENT', 'RTNETLINK answers: No such process', { netns, dst: o.dst, errno: 'ESRCH' });
@@ -1140,14 +1143,15 @@ export class SimHost implements Host {
   // ---- fdb --------------------------------------------------------------------------------
 
   /**
-   * `bridge fdb append MAC dev VXLAN dst IP self` (a vxlan device keeps several remotes per MAC,
-   * in the order they were appended) or `bridge fdb add MAC dev PORT master [static]`.
+   * `bridge fdb append MAC dev VXLAN dst IP self permanent` (a vxlan device keeps several
+   * remotes per MAC, in the order they were appended) or `bridge fdb replace MAC dev PORT master
+   * static`, as LinuxHost runs them.
    *
-   * @remarks A bridge entry added without a state is permanent, as iproute2 asks for
-   * (NUD_PERMANENT), and the kernel treats it as local: frames to that MAC are delivered to the
-   * bridge itself (BR_FDB_LOCAL); `static` ({@link SimFdbOptions}) forwards to the port. A MAC
-   * the bridge already has is EEXIST (NLM_F_EXCL); a bridge device itself takes `self` entries
-   * only (EOPNOTSUPP).
+   * @remarks A static entry forwards to its port; a permanent one ({@link SimFdbOptions}, what
+   * `bridge fdb add` without a state asks for) is local: frames to that MAC are delivered to the
+   * bridge itself (fdb_add_entry sets BR_FDB_LOCAL for NUD_PERMANENT). Replacing an entry keeps
+   * its place in the dump; with `exclusive` (`bridge fdb add`, NLM_F_EXCL) a MAC the bridge
+   * already has is EEXIST. A bridge device itself takes `self` entries only (EOPNOTSUPP).
    * @see linux net/bridge/br_fdb.c (br_fdb_add, fdb_add_entry), drivers/net/vxlan/vxlan_core.c (vxlan_fdb_add);
    *   iproute2 bridge/fdb.c (fdb_modify)
    */
@@ -1166,8 +1170,16 @@ export class SimHost implements Host {
     if (l.bridge !== undefined && o.self !== true) throw new KnetError('EOPNOTSUPP', 'RTNETLINK answers: Operation not supported', { netns, dev: o.dev });
     const br = l.bridge !== undefined ? l : l.master;
     if (br?.bridge === undefined) throw new KnetError('EINVAL', `${o.dev} is not a bridge port`, { dev: o.dev });
-    if (br.bridge.fdb.has(mac)) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns, dev: o.dev, mac });
-    br.bridge.fdb.set(mac, { mac, port: l, state: o.state ?? 'permanent', updated: this.now, user: true });
+    const e = br.bridge.fdb.get(mac);
+    if (e !== undefined && o.exclusive === true) throw new KnetError('EEXIST', 'RTNETLINK answers: File exists', { netns, dev: o.dev, mac });
+    const state = o.state ?? 'static';
+    if (e === undefined) br.bridge.fdb.set(mac, { mac, port: l, state, updated: this.now, user: true });
+    else {
+      e.port = l;
+      e.state = state;
+      e.updated = this.now;
+      e.user = true;
+    }
   }
 
   async fdbDel(netns: string, o: FdbOptions): Promise<void> {
