@@ -122,7 +122,15 @@ interface RunOutcome {
 
 function runOnce(file: string, args: readonly string[], stdin: string, env: Readonly<Record<string, string>>): Promise<RunOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(file, [...args], { env: { ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let child;
+    try {
+      child = spawn(file, [...args], { env: { ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    } catch (e) {
+      // Some exec failures (ETXTBSY) are thrown by spawn itself rather than emitted.
+      const code = (e as NodeJS.ErrnoException).code ?? '';
+      resolve({ status: `fork/exec ${file}: ${SPAWN_ERRNO_TEXT[code] ?? (e as Error).message}`, spawnCode: code, stdout: Buffer.alloc(0), stderr: Buffer.alloc(0) });
+      return;
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let spawnError: NodeJS.ErrnoException | undefined;
