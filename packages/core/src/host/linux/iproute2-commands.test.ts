@@ -7,22 +7,23 @@ describe('linkAddArgs', () => {
     [
       'a veth whose peer is created in another namespace, both ends with the MTU',
       { kind: 'veth', name: 'eth0', mtu: 1450, peer: { name: 'veth0a1b2c3d', netns: 'knet-x-node-a' } },
-      ['link add eth0 mtu 1450 type veth peer name veth0a1b2c3d mtu 1450 netns knet-x-node-a'],
+      ['link add name eth0 mtu 1450 type veth peer name veth0a1b2c3d mtu 1450 netns knet-x-node-a'],
     ],
     [
       'a veth with MACs',
       { kind: 'veth', name: 'a', mac: '02:00:00:00:00:0A', peer: { name: 'b', mac: '02:00:00:00:00:0b' } },
-      ['link add a address 02:00:00:00:00:0a type veth peer name b address 02:00:00:00:00:0b'],
+      ['link add name a address 02:00:00:00:00:0a type veth peer name b address 02:00:00:00:00:0b'],
     ],
-    ['a bridge with its ageing time in centiseconds', { kind: 'bridge', name: 'cbr0', mtu: 1460, ageingTime: 300 }, ['link add cbr0 mtu 1460 type bridge ageing_time 30000']],
+    ['a bridge with its ageing time in centiseconds', { kind: 'bridge', name: 'cbr0', mtu: 1460, ageingTime: 300 }, ['link add name cbr0 mtu 1460 type bridge ageing_time 30000']],
     [
       'a vxlan device',
       { kind: 'vxlan', name: 'flannel.1', id: 1, local: '172.18.0.2', dev: 'eth0', learning: false },
-      ['link add flannel.1 type vxlan id 1 local 172.18.0.2 dev eth0 dstport 8472 nolearning'],
+      ['link add name flannel.1 type vxlan id 1 local 172.18.0.2 dev eth0 dstport 8472 nolearning'],
     ],
-    ['a dummy', { kind: 'dummy', name: 'kube-ipvs0' }, ['link add kube-ipvs0 type dummy']],
+    ['a dummy', { kind: 'dummy', name: 'kube-ipvs0' }, ['link add name kube-ipvs0 type dummy']],
     ['a tun device with an MTU', { kind: 'tun', name: 'flannel0', mtu: 1472 }, ['tuntap add dev flannel0 mode tun', 'link set dev flannel0 mtu 1472']],
     ['a tap device', { kind: 'tun', name: 'tap0', mode: 'tap' }, ['tuntap add dev tap0 mode tap']],
+    ['a bridge named like an iproute2 keyword', { kind: 'bridge', name: 'brd' }, ['link add name brd type bridge']],
   ])('%s', (_, o, expected) => {
     expect(linkAddArgs(o).map((l) => l.join(' '))).toEqual(expected);
   });

@@ -51,7 +51,8 @@ function macArgs(mac: string | undefined): string[] {
  * TUN/TAP `tuntap add dev NAME mode tun|tap` (then `link set ... mtu` when one is given).
  *
  * @remarks
- * A veth's peer is created directly in its namespace (`peer name P ... netns NS`), both ends
+ * The name always follows the `name` keyword, so that a device called like an iproute2 keyword
+ * (`brd`, `mtu`) is not parsed as one. A veth's peer is created directly in its namespace (`peer name P ... netns NS`), both ends
  * with the MTU, as the Go netlink library does for CNI plugins (iproute2 would otherwise leave
  * the peer at 1500). A bridge's ageing time is given in centiseconds (USER_HZ), as
  * `IFLA_BR_AGEING_TIME` expects. A vxlan device always gets `dstport` (default 8472, the Linux
@@ -66,7 +67,7 @@ export function linkAddArgs(o: LinkAddOptions): Iproute2Args[] {
     case 'veth':
       return [
         [
-          'link', 'add', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'veth',
+          'link', 'add', 'name', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'veth',
           'peer', 'name', checkIfname(o.peer.name), ...mtuArgs(o.mtu), ...macArgs(o.peer.mac),
           ...(o.peer.netns !== undefined ? ['netns', o.peer.netns] : []),
         ],
@@ -74,14 +75,14 @@ export function linkAddArgs(o: LinkAddOptions): Iproute2Args[] {
     case 'bridge':
       return [
         [
-          'link', 'add', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'bridge',
+          'link', 'add', 'name', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'bridge',
           ...(o.ageingTime !== undefined ? ['ageing_time', uint(Math.round(o.ageingTime * 100), 'ageingTime')] : []),
         ],
       ];
     case 'vxlan':
       return [
         [
-          'link', 'add', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'vxlan', 'id', uint(o.id, 'id', 0xffffff),
+          'link', 'add', 'name', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'vxlan', 'id', uint(o.id, 'id', 0xffffff),
           ...(o.local !== undefined ? ['local', ip4(o.local)] : []),
           ...(o.group !== undefined ? ['group', ip4(o.group)] : []),
           ...(o.dev !== undefined ? ['dev', checkIfname(o.dev)] : []),
@@ -90,7 +91,7 @@ export function linkAddArgs(o: LinkAddOptions): Iproute2Args[] {
         ],
       ];
     case 'dummy':
-      return [['link', 'add', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'dummy']];
+      return [['link', 'add', 'name', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'dummy']];
     case 'tun':
       return [
         ['tuntap', 'add', 'dev', name, 'mode', o.mode ?? 'tun'],
