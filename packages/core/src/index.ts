@@ -249,7 +249,8 @@ export { writeTracePcap } from './trace/write-trace-pcap.js';
 export { buildCluster, clusterNames, fabricPortName, podContainerId, FABRIC } from './cluster/build-cluster.js';
 export type { BuiltCluster, BuiltPod, ClusterNames, BuildClusterOptions } from './cluster/build-cluster.js';
 
-// cni — exports added below
+// cni — exports added below (browser-safe parts; the Node.js runtime, executables' main and the
+// on-disk host-local store are exported from linux.ts)
 export { CniError, isCniError, toCniError, CNI_ERROR_CODES } from './cni/cni-error.js';
 export type { CniErrorJson } from './cni/cni-error.js';
 export {
@@ -298,15 +299,6 @@ export type { CniArgs } from './cni/cni-args.js';
 export { validateContainerId, validateNetworkName, validateInterfaceName, MAX_INTERFACE_NAME_LENGTH } from './cni/validate-cni-names.js';
 export { runCniPlugin, parsePrevResult } from './cni/cni-skel.js';
 export type { CniCommand, CniCmdArgs, CniPlugin, CniPluginIo } from './cni/cni-skel.js';
-export { runCniPluginMain, isOwnNetns } from './cni/cni-plugin-main.js';
 export { parseCniNetConfList, parseCniPluginConf, cniConfListFromConf } from './cni/cni-conf.js';
-export { findCniPlugin, cniPluginError, createProcessCniExec, createInProcessCniExec } from './cni/cni-exec.js';
-export type { CniExec, ProcessCniExecOptions } from './cni/cni-exec.js';
-export { CniRuntime, DEFAULT_CNI_CACHE_DIR, CNI_CACHE_KIND } from './cni/cni-runtime.js';
-export type { CniRuntimeConf, CniRuntimeOptions, CniNetworkAttachment, CniGcArgs } from './cni/cni-runtime.js';
-export { createHostLocalCniPlugin, loadHostLocalConfig, parseResolvConf, gcValidAttachments } from './cni/host-local-cni-plugin.js';
-export type { HostLocalCniPluginOptions } from './cni/host-local-cni-plugin.js';
-export { FileIpamStore, findFlockCommand, IPAM_LOCKFILE_NAME } from './ipam/file-ipam-store.js';
-export type { FileIpamStoreOptions, FileIpamLocking } from './ipam/file-ipam-store.js';
 export type { IpamReservation } from './ipam/ipam-store.js';
 export { hostLocalGc } from './ipam/host-local.js';

@@ -52,3 +52,14 @@ export { parseIpAddrJson } from './host/linux/parse-ip-addr-json.js';
 export { parseIpRouteJson } from './host/linux/parse-ip-route-json.js';
 export { parseIpNeighJson } from './host/linux/parse-ip-neigh-json.js';
 export { parseBridgeFdbJson } from './host/linux/parse-bridge-fdb-json.js';
+
+// cni (Node.js: processes, files) — exports added below
+export { runCniPluginMain, isOwnNetns } from './cni/cni-plugin-main.js';
+export { findCniPlugin, cniPluginError, createProcessCniExec, createInProcessCniExec } from './cni/cni-exec.js';
+export type { CniExec, ProcessCniExecOptions } from './cni/cni-exec.js';
+export { CniRuntime, DEFAULT_CNI_CACHE_DIR, CNI_CACHE_KIND } from './cni/cni-runtime.js';
+export type { CniRuntimeConf, CniRuntimeOptions, CniNetworkAttachment, CniGcArgs } from './cni/cni-runtime.js';
+export { createHostLocalCniPlugin, loadHostLocalConfig, parseResolvConf, gcValidAttachments } from './cni/host-local-cni-plugin.js';
+export type { HostLocalCniPluginOptions } from './cni/host-local-cni-plugin.js';
+export { FileIpamStore, findFlockCommand, IPAM_LOCKFILE_NAME } from './ipam/file-ipam-store.js';
+export type { FileIpamStoreOptions, FileIpamLocking } from './ipam/file-ipam-store.js';

@@ -81,7 +81,7 @@ const SPAWN_ERRNO_TEXT: Readonly<Record<string, string>> = {
  * @see containernetworking/cni pkg/invoke/find.go
  * @example
  * ```ts
- * import { findCniPlugin } from '@knet/core';
+ * import { findCniPlugin } from '@knet/core/linux';
  * findCniPlugin('host-local', ['/opt/cni/bin', '/usr/lib/cni']); // '/usr/lib/cni/host-local' on Debian
  * ```
  */
@@ -198,7 +198,7 @@ const IN_PROCESS = 'in-process:';
  *
  * @example
  * ```ts
- * import { createInProcessCniExec, CniRuntime } from '@knet/core';
+ * import { createInProcessCniExec, CniRuntime } from '@knet/core/linux';
  * declare const myPlugin: import('@knet/core').CniPlugin;
  * const runtime = new CniRuntime({ path: ['/opt/cni/bin'], exec: createInProcessCniExec({ 'my-plugin': myPlugin }) });
  * ```

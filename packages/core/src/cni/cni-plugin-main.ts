@@ -41,7 +41,8 @@ async function readAll(stream: NodeJS.ReadableStream): Promise<Uint8Array> {
  * exit code is set with `process.exitCode`, so stdout is flushed before the process ends.
  * @example
  * ```ts
- * import { runCniPluginMain, CNI_SPEC_VERSIONS } from '@knet/core';
+ * import { CNI_SPEC_VERSIONS } from '@knet/core';
+ * import { runCniPluginMain } from '@knet/core/linux';
  * await runCniPluginMain({ add: () => ({ cniVersion: '1.0.0' }), del: () => {}, check: () => {}, versions: CNI_SPEC_VERSIONS });
  * ```
  */

@@ -101,7 +101,8 @@ function injectConf(plugin: CniPluginConf, inject: Readonly<Record<string, unkno
  * @see containernetworking/cni libcni/api.go, pkg/invoke
  * @example
  * ```ts
- * import { CniRuntime, parseCniNetConfList } from '@knet/core';
+ * import { parseCniNetConfList } from '@knet/core';
+ * import { CniRuntime } from '@knet/core/linux';
  * const runtime = new CniRuntime({ path: ['/usr/lib/cni'], cacheDir: '/tmp/knet-cni-cache' });
  * const list = parseCniNetConfList('{"cniVersion":"1.0.0","name":"lo","plugins":[{"type":"loopback"}]}');
  * // await runtime.addNetworkList(list, { containerId: 'c1', netns: '/run/netns/knet-cni-demo', ifname: 'lo' });

@@ -113,7 +113,7 @@ export function gcValidAttachments(config: Readonly<Record<string, unknown>>): C
  * @see containernetworking/plugins plugins/ipam/host-local/main.go
  * @example
  * ```ts
- * import { createHostLocalCniPlugin, runCniPluginMain } from '@knet/core';
+ * import { createHostLocalCniPlugin, runCniPluginMain } from '@knet/core/linux';
  * await runCniPluginMain(createHostLocalCniPlugin());
  * ```
  */

@@ -79,7 +79,8 @@ function isAlive(pid: number): boolean {
  * @see containernetworking/plugins plugins/ipam/host-local/backend/disk/backend.go, disk/lock.go
  * @example
  * ```ts
- * import { FileIpamStore, hostLocalAdd, parseHostLocalConf } from '@knet/core';
+ * import { hostLocalAdd, parseHostLocalConf } from '@knet/core';
+ * import { FileIpamStore } from '@knet/core/linux';
  * const conf = parseHostLocalConf({ name: 'kubenet', cniVersion: '1.0.0',
  *   ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24' }]], dataDir: '/tmp/knet-ipam' } });
  * const store = new FileIpamStore(conf.name, { dataDir: conf.dataDir });
