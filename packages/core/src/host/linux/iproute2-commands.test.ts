@@ -92,6 +92,18 @@ describe('routeArgs', () => {
   });
 });
 
+describe('routeArgs checks at run time what the types promise', () => {
+  it.each<[string, RouteOptions]>([
+    ['a route type', { dst: '10.0.0.0/8', type: 'throw' as 'local' }],
+    ['a protocol smuggling arguments', { dst: '10.0.0.0/8', dev: 'eth0', proto: 'static dev lo' as 'static' }],
+    ['a scope', { dst: '10.0.0.0/8', dev: 'eth0', scope: 'universe' as 'global' }],
+    ['a table name', { dst: '10.0.0.0/8', dev: 'eth0', table: 'mangle' as 'main' }],
+    ['a destination', { dst: '10.0.0.0/8 dev lo' }],
+  ])('refuses %s', (_, o) => {
+    expect(() => routeArgs('add', o)).toThrow(expect.objectContaining({ code: 'EINVAL' }));
+  });
+});
+
 describe('neighReplaceArgs', () => {
   it.each([
     [{ dst: '10.244.2.0', dev: 'flannel.1', lladdr: '2e:65:1c:0b:00:02' }, 'neigh replace 10.244.2.0 lladdr 2e:65:1c:0b:00:02 dev flannel.1 nud permanent'],

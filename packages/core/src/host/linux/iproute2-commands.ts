@@ -38,6 +38,18 @@ function uint(n: number, what: string, max = 0xffffffff): string {
   return String(n);
 }
 
+/** Checks a keyword against the values iproute2 accepts (types are not checked at run time). @throws KnetError `EINVAL` */
+function oneOf<T extends string>(value: T, allowed: readonly string[], what: string): T {
+  if (!allowed.includes(value)) throw new KnetError('EINVAL', `invalid ${what} "${value}"`, { field: what, value });
+  return value;
+}
+
+const ROUTE_TYPES = ['unicast', 'local', 'broadcast', 'blackhole', 'unreachable', 'prohibit'];
+const SCOPES = ['global', 'site', 'link', 'host', 'nowhere'];
+const PROTOS = ['kernel', 'boot', 'static', 'bird'];
+const TABLES = ['main', 'local', 'default'];
+const NUD_STATES = ['PERMANENT', 'NOARP', 'REACHABLE', 'STALE', 'DELAY', 'PROBE', 'INCOMPLETE', 'FAILED'];
+
 function mtuArgs(mtu: number | undefined): string[] {
   return mtu === undefined ? [] : ['mtu', uint(mtu, 'mtu')];
 }
@@ -94,7 +106,7 @@ export function linkAddArgs(o: LinkAddOptions): Iproute2Args[] {
       return [['link', 'add', 'name', name, ...mtuArgs(o.mtu), ...macArgs(o.mac), 'type', 'dummy']];
     case 'tun':
       return [
-        ['tuntap', 'add', 'dev', name, 'mode', o.mode ?? 'tun'],
+        ['tuntap', 'add', 'dev', name, 'mode', oneOf(o.mode ?? 'tun', ['tun', 'tap'], 'mode')],
         ...(o.mtu !== undefined ? [['link', 'set', 'dev', name, ...mtuArgs(o.mtu)]] : []),
       ];
     case 'device':
@@ -147,7 +159,7 @@ function routeDst(dst: string): string {
 }
 
 function tableArgs(t: RouteOptions['table']): string[] {
-  return t === undefined ? [] : ['table', typeof t === 'number' ? uint(t, 'table') : t];
+  return t === undefined ? [] : ['table', typeof t === 'number' ? uint(t, 'table') : oneOf(t, TABLES, 'table')];
 }
 
 /**
@@ -157,7 +169,7 @@ function tableArgs(t: RouteOptions['table']): string[] {
  * @see ip-route(8)
  */
 export function routeArgs(verb: 'add' | 'replace' | 'del', o: RouteOptions): Iproute2Args {
-  const type = o.type !== undefined && o.type !== 'unicast' ? [o.type] : [];
+  const type = o.type !== undefined && oneOf(o.type, ROUTE_TYPES, 'route type') !== 'unicast' ? [o.type] : [];
   const common = [
     ...type,
     routeDst(o.dst),
@@ -170,8 +182,8 @@ export function routeArgs(verb: 'add' | 'replace' | 'del', o: RouteOptions): Ipr
     'route',
     verb,
     ...common,
-    ...(o.proto !== undefined ? ['proto', typeof o.proto === 'number' ? uint(o.proto, 'proto', 255) : o.proto] : []),
-    ...(o.scope !== undefined ? ['scope', o.scope] : []),
+    ...(o.proto !== undefined ? ['proto', typeof o.proto === 'number' ? uint(o.proto, 'proto', 255) : oneOf(o.proto, PROTOS, 'proto')] : []),
+    ...(o.scope !== undefined ? ['scope', oneOf(o.scope, SCOPES, 'scope')] : []),
     ...(o.src !== undefined ? ['src', ip4(o.src)] : []),
     ...(o.metric !== undefined ? ['metric', uint(o.metric, 'metric')] : []),
     ...(o.onlink === true ? ['onlink'] : []),
@@ -185,7 +197,7 @@ export function neighReplaceArgs(o: NeighOptions): Iproute2Args {
     'neigh', 'replace', ip4(o.dst),
     ...(o.lladdr !== undefined ? ['lladdr', parseMac(o.lladdr)] : []),
     'dev', checkIfname(o.dev),
-    'nud', (o.state ?? 'PERMANENT').toLowerCase(),
+    'nud', oneOf(o.state ?? 'PERMANENT', NUD_STATES, 'nud state').toLowerCase(),
   ];
 }
 
