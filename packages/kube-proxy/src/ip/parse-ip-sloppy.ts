@@ -210,6 +210,22 @@ export function parseIpSloppy(text: string): ParsedIp | undefined {
 }
 
 /**
+ * The canonical text of an address (`netutils.ParseIPSloppy(text).String()`), or `undefined`
+ * when the text is not an address. Allocation-free for canonical IPv4 text.
+ *
+ * @remarks Linux equivalent: none.
+ * @example
+ * ```ts
+ * import { formatIpSloppy } from '@knet/kube-proxy';
+ * formatIpSloppy('10.180.00.001'); // '10.180.0.1'
+ * ```
+ */
+export function formatIpSloppy(text: string): string | undefined {
+  if (tryParseIpv4(text) !== undefined) return text;
+  return parseIpSloppy(text)?.text;
+}
+
+/**
  * Parses a prefix as kube-proxy does (`netutils.ParseCIDRSloppy`): the address as
  * {@link parseIpSloppy}, a decimal prefix length (leading zeros allowed), host bits cleared.
  *

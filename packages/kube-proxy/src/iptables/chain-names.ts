@@ -1,23 +1,20 @@
-import { createHash } from 'node:crypto';
+import { sha256Words } from './sha256.js';
 
 const BASE32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** First 16 characters of RFC 4648 base32 (upper case) of SHA-256(text): 80 bits, 10 bytes. */
+/** First 16 characters of RFC 4648 base32 (upper case) of SHA-256(text): the first 80 bits. */
 function hash16(text: string): string {
-  const d = createHash('sha256').update(text).digest();
-  let out = '';
-  let buffer = 0;
-  let bits = 0;
-  for (let i = 0; i < 10; i++) {
-    buffer = (buffer << 8) | (d[i] as number);
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += BASE32[(buffer >>> bits) & 31];
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  return out;
+  const h = sha256Words(text);
+  // 80 bits: all of words 0 and 1, the top 16 bits of word 2; 5 bits per character.
+  const w0 = (h[0] as number) >>> 0;
+  const w1 = (h[1] as number) >>> 0;
+  const w2 = (h[2] as number) >>> 16;
+  const c = (v: number): string => BASE32.charAt(v & 31);
+  return (
+    c(w0 >>> 27) + c(w0 >>> 22) + c(w0 >>> 17) + c(w0 >>> 12) + c(w0 >>> 7) + c(w0 >>> 2) +
+    c((w0 << 3) | (w1 >>> 29)) + c(w1 >>> 24) + c(w1 >>> 19) + c(w1 >>> 14) + c(w1 >>> 9) + c(w1 >>> 4) +
+    c((w1 << 1) | (w2 >>> 15)) + c(w2 >>> 10) + c(w2 >>> 5) + c(w2)
+  );
 }
 
 /**

@@ -241,11 +241,16 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
     // Stale chains: flushed by their chain line, then deleted.
     const deleted: string[] = [];
     if (!large || now - lastCleanup > o.syncPeriodMs) {
-      const active = new Set<string>();
-      for (const e of entries.values()) for (const r of e.rendered) if (r !== undefined) for (const c of r.chains) active.add(c);
+      // The active set is built only when some service chain exists at all.
+      let active: Set<string> | undefined;
       const existing = options.listNatChains !== undefined ? options.listNatChains() : kernelNatChains;
       for (const chain of existing) {
-        if (active.has(chain) || !isServiceChainName(chain)) continue;
+        if (!isServiceChainName(chain)) continue;
+        if (active === undefined) {
+          active = new Set<string>();
+          for (const e of entries.values()) for (const r of e.rendered) if (r !== undefined) for (const c of r.chains) active.add(c);
+        }
+        if (active.has(chain)) continue;
         natChains.push(`:${chain} - [0:0]\n`);
         natRules.push(`-X ${chain}\n`);
         deleted.push(chain);

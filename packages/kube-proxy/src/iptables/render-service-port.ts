@@ -109,46 +109,38 @@ export function renderServicePort(
     }
   }
 
-  let capture = '';
-  let captureLines = 0;
-  let filter = '';
-  let filterLines = 0;
+  // Lines are collected in arrays and joined once: flat strings, little garbage surviving.
+  const capture: string[] = [];
+  const filter: string[] = [];
   const matchProto = `-m ${p} -p ${p}`;
 
   // Cluster IP.
   if (hasInternal) {
-    capture += `-A KUBE-SERVICES -m comment --comment "${name} cluster IP" ${matchProto} -d ${svc.clusterIP} --dport ${port} -j ${internalChain}\n`;
-    captureLines++;
+    capture.push(`-A KUBE-SERVICES -m comment --comment "${name} cluster IP" ${matchProto} -d ${svc.clusterIP} --dport ${port} -j ${internalChain}\n`);
   } else {
-    filter += `-A KUBE-SERVICES -m comment --comment ${internalComment} ${matchProto} -d ${svc.clusterIP} --dport ${port} -j ${internalTarget}\n`;
-    filterLines++;
+    filter.push(`-A KUBE-SERVICES -m comment --comment ${internalComment} ${matchProto} -d ${svc.clusterIP} --dport ${port} -j ${internalTarget}\n`);
   }
   // External IPs.
   for (const ip of svc.externalIPs) {
     if (hasAnyEndpoints) {
-      capture += `-A KUBE-SERVICES -m comment --comment "${name} external IP" ${matchProto} -d ${ip} --dport ${port} -j ${externalChain}\n`;
-      captureLines++;
+      capture.push(`-A KUBE-SERVICES -m comment --comment "${name} external IP" ${matchProto} -d ${ip} --dport ${port} -j ${externalChain}\n`);
     }
     if (!hasExternal) {
-      filter += `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} ${matchProto} -d ${ip} --dport ${port} -j ${externalTarget}\n`;
-      filterLines++;
+      filter.push(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} ${matchProto} -d ${ip} --dport ${port} -j ${externalTarget}\n`);
     }
   }
   // Load-balancer ingress.
   for (const ip of svc.loadBalancerVIPs) {
     if (hasAnyEndpoints) {
-      capture += `-A KUBE-SERVICES -m comment --comment "${name} loadbalancer IP" ${matchProto} -d ${ip} --dport ${port} -j ${lbChain}\n`;
-      captureLines++;
+      capture.push(`-A KUBE-SERVICES -m comment --comment "${name} loadbalancer IP" ${matchProto} -d ${ip} --dport ${port} -j ${lbChain}\n`);
     }
     if (usesFW) {
-      filter += `-A KUBE-PROXY-FIREWALL -m comment --comment "${name} traffic not accepted by ${fwChain}" ${matchProto} -d ${ip} --dport ${port} -j DROP\n`;
-      filterLines++;
+      filter.push(`-A KUBE-PROXY-FIREWALL -m comment --comment "${name} traffic not accepted by ${fwChain}" ${matchProto} -d ${ip} --dport ${port} -j DROP\n`);
     }
   }
   if (!hasExternal) {
     for (const ip of svc.loadBalancerVIPs) {
-      filter += `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} ${matchProto} -d ${ip} --dport ${port} -j ${externalTarget}\n`;
-      filterLines++;
+      filter.push(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} ${matchProto} -d ${ip} --dport ${port} -j ${externalTarget}\n`);
     }
   }
   // Node port.
@@ -156,61 +148,50 @@ export function renderServicePort(
     const np = String(svc.nodePort);
     if (hasAnyEndpoints) {
       if (o.localhostNodePorts && o.family === 'IPv4' && o.nfacctLocalhost) {
-        capture += `-A KUBE-NODEPORTS -m comment --comment ${name} ${matchProto} -d 127.0.0.0/8 --dport ${np} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${externalChain}\n`;
-        captureLines++;
+        capture.push(`-A KUBE-NODEPORTS -m comment --comment ${name} ${matchProto} -d 127.0.0.0/8 --dport ${np} -m nfacct --nfacct-name localhost_nps_accepted_pkts -j ${externalChain}\n`);
       }
-      capture += `-A KUBE-NODEPORTS -m comment --comment ${name} ${matchProto} --dport ${np} -j ${externalChain}\n`;
-      captureLines++;
+      capture.push(`-A KUBE-NODEPORTS -m comment --comment ${name} ${matchProto} --dport ${np} -j ${externalChain}\n`);
     }
     if (!hasExternal) {
-      filter += `-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${matchProto} --dport ${np} -j ${externalTarget}\n`;
-      filterLines++;
+      filter.push(`-A KUBE-EXTERNAL-SERVICES -m comment --comment ${externalComment} -m addrtype --dst-type LOCAL ${matchProto} --dport ${np} -j ${externalTarget}\n`);
     }
   }
   // Health-check node port: accepted whether or not there are local endpoints.
   if (svc.healthCheckNodePort !== 0) {
-    filter += `-A KUBE-NODEPORTS -m comment --comment "${name} health check node port" -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT\n`;
-    filterLines++;
+    filter.push(`-A KUBE-NODEPORTS -m comment --comment "${name} health check node port" -m tcp -p tcp --dport ${svc.healthCheckNodePort} -j ACCEPT\n`);
   }
 
   // The per-service chains.
-  let decls = '';
+  const decls: string[] = [];
   const chains: string[] = [];
-  let rules = '';
-  let ruleLines = 0;
+  const rules: string[] = [];
   const declare = (chain: string): void => {
-    decls += `:${chain} - [0:0]\n`;
+    decls.push(`:${chain} - [0:0]\n`);
     chains.push(chain);
   };
 
   if (hasInternal) {
     const args = `-m comment --comment "${name} cluster IP" ${matchProto} -d ${svc.clusterIP} --dport ${port}`;
     if (o.masqueradeAll) {
-      rules += `-A ${internalChain} ${args} -j ${mark}\n`;
-      ruleLines++;
+      rules.push(`-A ${internalChain} ${args} -j ${mark}\n`);
     } else if (o.detector !== undefined) {
-      rules += `-A ${internalChain} ${args} ${o.detector.ifNotLocal} -j ${mark}\n`;
-      ruleLines++;
+      rules.push(`-A ${internalChain} ${args} ${o.detector.ifNotLocal} -j ${mark}\n`);
     }
   }
 
   if (usesExternalChain) {
     declare(externalChain);
     if (!svc.externalPolicyLocal) {
-      rules += `-A ${externalChain} -m comment --comment "masquerade traffic for ${name} external destinations" -j ${mark}\n`;
-      ruleLines++;
+      rules.push(`-A ${externalChain} -m comment --comment "masquerade traffic for ${name} external destinations" -j ${mark}\n`);
     } else {
       if (o.detector !== undefined) {
-        rules += `-A ${externalChain} -m comment --comment "pod traffic for ${name} external destinations" ${o.detector.ifLocal} -j ${clusterPolicyChain}\n`;
-        ruleLines++;
+        rules.push(`-A ${externalChain} -m comment --comment "pod traffic for ${name} external destinations" ${o.detector.ifLocal} -j ${clusterPolicyChain}\n`);
       }
-      rules += `-A ${externalChain} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${mark}\n`;
-      rules += `-A ${externalChain} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${clusterPolicyChain}\n`;
-      ruleLines += 2;
+      rules.push(`-A ${externalChain} -m comment --comment "masquerade LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${mark}\n`);
+      rules.push(`-A ${externalChain} -m comment --comment "route LOCAL traffic for ${name} external destinations" -m addrtype --src-type LOCAL -j ${clusterPolicyChain}\n`);
     }
     if (hasExternal) {
-      rules += `-A ${externalChain} -j ${externalPolicyChain}\n`;
-      ruleLines++;
+      rules.push(`-A ${externalChain} -j ${externalPolicyChain}\n`);
     }
   }
 
@@ -219,18 +200,15 @@ export function renderServicePort(
     const args = `-A ${fwChain} -m comment --comment "${name} loadbalancer IP"`;
     let allowFromNode = false;
     for (const cidr of svc.loadBalancerSourceRanges) {
-      rules += `${args} -s ${cidr.text} -j ${externalChain}\n`;
-      ruleLines++;
+      rules.push(`${args} -s ${cidr.text} -j ${externalChain}\n`);
       if (o.nodeIP !== undefined && cidrContainsIp(cidr, o.nodeIP)) allowFromNode = true;
     }
     if (allowFromNode) {
       for (const ip of svc.loadBalancerVIPs) {
-        rules += `${args} -s ${ip} -j ${externalChain}\n`;
-        ruleLines++;
+        rules.push(`${args} -s ${ip} -j ${externalChain}\n`);
       }
     }
-    rules += `-A ${fwChain} -m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"\n`;
-    ruleLines++;
+    rules.push(`-A ${fwChain} -m comment --comment "other traffic to ${name} will be dropped by KUBE-PROXY-FIREWALL"\n`);
   }
 
   const sepName = new Map<string, string>();
@@ -247,8 +225,7 @@ export function renderServicePort(
       for (const ep of eps) {
         const sep = sepOf(ep);
         const comment = large ? '' : ` -m comment --comment "${name} -> ${ep.endpoint}"`;
-        rules += `-A ${chain}${comment} -m recent --name ${sep} --rcheck --seconds ${svc.stickyMaxAgeSeconds} --reap -j ${sep}\n`;
-        ruleLines++;
+        rules.push(`-A ${chain}${comment} -m recent --name ${sep} --rcheck --seconds ${svc.stickyMaxAgeSeconds} --reap -j ${sep}\n`);
       }
     }
     const n = eps.length;
@@ -256,8 +233,7 @@ export function renderServicePort(
       const ep = eps[i] as EndpointInfo;
       const comment = large ? '' : ` -m comment --comment "${name} -> ${ep.endpoint}"`;
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${probability(n - i)}` : '';
-      rules += `-A ${chain}${comment}${stat} -j ${sepOf(ep)}\n`;
-      ruleLines++;
+      rules.push(`-A ${chain}${comment}${stat} -j ${sepOf(ep)}\n`);
     }
   };
 
@@ -274,21 +250,20 @@ export function renderServicePort(
   for (const ep of allReachableEndpoints) {
     const sep = sepOf(ep);
     declare(sep);
-    rules += `-A ${sep}${sepComment} -s ${ep.ip} -j ${mark}\n`;
+    rules.push(`-A ${sep}${sepComment} -s ${ep.ip} -j ${mark}\n`);
     const affinity = svc.sessionAffinityClientIP ? ` -m recent --name ${sep} --set` : '';
-    rules += `-A ${sep}${sepComment}${affinity} ${matchProto} -j DNAT --to-destination ${ep.endpoint}\n`;
-    ruleLines += 2;
+    rules.push(`-A ${sep}${sepComment}${affinity} ${matchProto} -j DNAT --to-destination ${ep.endpoint}\n`);
   }
 
   return {
-    capture,
-    captureLines,
-    filter,
-    filterLines,
-    chainDecls: decls,
+    capture: capture.join(''),
+    captureLines: capture.length,
+    filter: filter.join(''),
+    filterLines: filter.length,
+    chainDecls: decls.join(''),
     chains,
-    chainRules: rules,
-    chainRuleLines: ruleLines,
+    chainRules: rules.join(''),
+    chainRuleLines: rules.length,
     noLocalInternal,
     noLocalExternal,
     largeClusterMode: large,

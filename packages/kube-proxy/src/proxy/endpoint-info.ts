@@ -1,4 +1,4 @@
-import { parseIpSloppy } from '../ip/parse-ip-sloppy.js';
+import { formatIpSloppy } from '../ip/parse-ip-sloppy.js';
 import type { IpFamily } from '../ip/parse-ip-sloppy.js';
 import type { ProxyEndpointSlice } from './proxy-input.js';
 import type { ProxyFeatureGates } from './service-port-info.js';
@@ -16,9 +16,9 @@ export interface EndpointInfo {
   readonly serving: boolean;
   readonly terminating: boolean;
   /** `hints.forZones[].name`, or undefined when the endpoint has none. */
-  readonly zoneHints?: ReadonlySet<string>;
+  readonly zoneHints: ReadonlySet<string> | undefined;
   /** `hints.forNodes[].name` (PreferSameTrafficDistribution gate only), or undefined. */
-  readonly nodeHints?: ReadonlySet<string>;
+  readonly nodeHints: ReadonlySet<string> | undefined;
 }
 
 /** Endpoints of one Service, by service-port key (`ns/name:port/PROTOCOL`), each list sorted. */
@@ -32,8 +32,9 @@ export interface BuildEndpointsOptions {
   readonly featureGates?: ProxyFeatureGates;
 }
 
-function endpointString(ip: string, family: IpFamily, port: number): string {
-  return family === 'IPv6' ? `[${ip}]:${port}` : `${ip}:${port}`;
+/** Go's `net.JoinHostPort`: brackets around a host holding a colon. */
+function endpointString(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
 }
 
 function byEndpoint(a: EndpointInfo, b: EndpointInfo): number {
@@ -86,23 +87,24 @@ export function buildServiceEndpoints(slices: readonly ProxyEndpointSlice[], opt
       for (const ep of slice.endpoints) {
         const first = ep.addresses[0];
         if (first === undefined) continue;
-        const parsed = parseIpSloppy(first);
-        if (parsed === undefined) continue;
+        const ip = formatIpSloppy(first);
+        if (ip === undefined) continue;
         const terminating = ep.terminating === true;
-        const endpoint = endpointString(parsed.text, family, port.port);
-        if (set.has(endpoint) && terminating) continue;
-        const zones = ep.hints?.forZones;
-        const nodes = ep.hints?.forNodes;
+        const endpoint = endpointString(ip, port.port);
+        if (terminating && set.has(endpoint)) continue;
+        const hints = ep.hints;
+        const zones = hints?.forZones;
+        const nodes = hints?.forNodes;
         set.set(endpoint, {
-          ip: parsed.text,
+          ip,
           port: port.port,
           endpoint,
           isLocal: nodeName !== '' && ep.nodeName === nodeName,
           ready: ep.ready ?? true,
           serving: ep.serving ?? true,
           terminating,
-          ...(zones !== undefined && zones.length > 0 ? { zoneHints: new Set(zones) } : {}),
-          ...(nodeHintsEnabled && nodes !== undefined && nodes.length > 0 ? { nodeHints: new Set(nodes) } : {}),
+          zoneHints: zones !== undefined && zones.length > 0 ? new Set(zones) : undefined,
+          nodeHints: nodeHintsEnabled && nodes !== undefined && nodes.length > 0 ? new Set(nodes) : undefined,
         });
       }
     }
