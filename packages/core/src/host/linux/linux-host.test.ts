@@ -29,7 +29,7 @@ describe('LinuxHost', () => {
     const { runner, calls } = scriptedRunner();
     await createLinuxHost({ runner }).netnsAdd('knet-t-a', { role: 'node' });
     expect(calls[0]!.argv).toEqual(['ip', 'netns', 'add', 'knet-t-a']);
-    expect(calls[1]!.argv.slice(0, 7)).toEqual(['ip', 'netns', 'exec', 'knet-t-a', 'sysctl', '-q', '-w']);
+    expect(calls[1]!.argv.slice(0, 8)).toEqual(['ip', 'netns', 'exec', 'knet-t-a', 'sysctl', '-q', '-e', '-w']);
     expect(calls[1]!.argv).toContain('net/ipv6/conf/all/disable_ipv6=1');
     expect(calls[1]!.argv).toContain('net/ipv4/conf/all/rp_filter=0');
     expect(calls).toHaveLength(2);

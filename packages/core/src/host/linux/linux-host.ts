@@ -259,7 +259,8 @@ export class LinuxHost implements Host {
     await this.run('ip', ['netns', 'add', name], name);
     const defaults = netnsSysctlDefaults({ disableIpv6: this.disableIpv6 });
     try {
-      await this.nsExec(name, 'sysctl', ['-q', '-w', ...defaults.map(([k, v]) => `${sysctlPath(k)}=${v}`)]);
+      // -e: a kernel built without IPv6 has no net.ipv6 keys, and then nothing to disable.
+      await this.nsExec(name, 'sysctl', ['-q', '-e', '-w', ...defaults.map(([k, v]) => `${sysctlPath(k)}=${v}`)]);
     } catch (e) {
       await this.runner('ip', ['netns', 'del', name], { timeoutMs: this.timeoutMs }).catch(() => undefined);
       throw e;
