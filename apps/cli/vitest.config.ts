@@ -3,11 +3,12 @@ import { defineProject } from 'vitest/config';
 
 export default defineProject({
   resolve: {
-    alias: {
-      '@knet/core': fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url)),
-      '@knet/kubenet': fileURLToPath(new URL('../../packages/kubenet/src/index.ts', import.meta.url)),
-      '@knet/kube-proxy': fileURLToPath(new URL('../../packages/kube-proxy/src/index.ts', import.meta.url)),
-    },
+    alias: [
+      { find: /^@knet\/core\/linux$/, replacement: fileURLToPath(new URL('../../packages/core/src/linux.ts', import.meta.url)) },
+      { find: /^@knet\/core$/, replacement: fileURLToPath(new URL('../../packages/core/src/index.ts', import.meta.url)) },
+      { find: /^@knet\/kubenet$/, replacement: fileURLToPath(new URL('../../packages/kubenet/src/index.ts', import.meta.url)) },
+      { find: /^@knet\/kube-proxy$/, replacement: fileURLToPath(new URL('../../packages/kube-proxy/src/index.ts', import.meta.url)) },
+    ],
   },
   test: { name: '@knet/cli', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60000 },
 });
