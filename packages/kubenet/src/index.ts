@@ -21,3 +21,11 @@ export type { KubenetNetConf } from './kubenet-net-conf.js';
 export { formatKubenetMasqueradeRule, KUBENET_MASQUERADE_COMMENT } from './kubenet-masquerade-rule.js';
 export { checkCloudRouteLimit, CLOUD_ROUTE_LIMITS } from './cloud-route-limit.js';
 export type { CloudRouteLimit } from './cloud-route-limit.js';
+
+// cni — exports added below
+export { createKubenetCniPlugin } from './cni/kubenet-cni-plugin.js';
+export type { KubenetCniPluginOptions } from './cni/kubenet-cni-plugin.js';
+export { parseKubenetCniConf, createKubenetCniConfList, KNET_KUBENET_CNI_TYPE } from './cni/kubenet-cni-conf.js';
+export type { KubenetCniConf, KubenetCniConfListOptions } from './cni/kubenet-cni-conf.js';
+export { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces, VETH_NAME_TRIES } from './bridge-steps.js';
+export type { EnsureBridgeOptions, SetupVethOptions } from './bridge-steps.js';

@@ -23,6 +23,7 @@ import type {
   PodAttachment,
   PodNetworkResult,
 } from '@knet/core';
+import { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces } from './bridge-steps.js';
 import { checkCloudRouteLimit } from './cloud-route-limit.js';
 import { formatKubenetMasqueradeRule } from './kubenet-masquerade-rule.js';
 import { kubenetMtu } from './kubenet-mtu.js';
@@ -58,17 +59,6 @@ interface NodeState {
   readonly rng: SeededRng;
 }
 
-/** Runs a write whose failure the real plugin ignores (`_, _ = sysctl.Sysctl(...)`). */
-async function bestEffort(p: Promise<void>): Promise<void> {
-  try {
-    await p;
-  } catch (e) {
-    if (!isKnetError(e)) throw e;
-  }
-}
-
-/** Upstream's veth retries: 10 random names, then `failed to find a unique veth name`. */
-const VETH_NAME_TRIES = 10;
 
 /**
  * Creates kubelet's kubenet network plugin: `cbr0`, host-local IPAM from the node's pod CIDR,
@@ -141,80 +131,14 @@ export function createKubenetPlugin(options: KubenetOptions = {}): KubenetPlugin
     });
   }
 
-  /** The bridge plugin's `ensureBridge`: create (EEXIST fine if it is a bridge), accept_ra=0, up. */
-  async function ensureBridge(host: Host, netns: string, mtu: number): Promise<void> {
-    try {
-      await host.linkAdd(netns, { kind: 'bridge', name: KUBENET_BRIDGE, mtu });
-    } catch (e) {
-      if (!isKnetError(e, 'EEXIST')) throw e;
-      const existing = (await host.linkList(netns)).find((l) => l.name === KUBENET_BRIDGE);
-      if (existing?.kind !== 'bridge') {
-        throw new KnetError('EEXIST', `"${KUBENET_BRIDGE}" already exists but is not a bridge`, { netns, dev: KUBENET_BRIDGE });
-      }
-    }
-    await bestEffort(host.sysctlSet(netns, `net.ipv6.conf.${KUBENET_BRIDGE}.accept_ra`, '0'));
-    await host.linkSet(netns, KUBENET_BRIDGE, { up: true });
-  }
-
-  /** The bridge plugin's `ensureAddr` for IPv4 without `forceAddress`, then the MAC pin. */
-  async function ensureGatewayAddr(host: Host, netns: string, cidr: string): Promise<void> {
-    const [ip, len] = cidr.split('/');
-    const mine = (await host.addrList(netns)).filter((a) => a.dev === KUBENET_BRIDGE);
-    if (!mine.some((a) => a.local === ip && String(a.prefixlen) === len)) {
-      if (mine.length > 0) {
-        throw new KnetError('EEXIST', `"${KUBENET_BRIDGE}" already has an IP address different from ${cidr}`, {
-          netns,
-          dev: KUBENET_BRIDGE,
-          existing: mine.map((a) => `${a.local}/${a.prefixlen}`),
-        });
-      }
-      await host.addrAdd(netns, KUBENET_BRIDGE, cidr);
-    }
-    // Otherwise the bridge takes the lowest port MAC, which changes as pods come and go.
-    const br = (await host.linkList(netns)).find((l) => l.name === KUBENET_BRIDGE);
-    if (br === undefined) throw new KnetError('ENODEV', `Cannot find device "${KUBENET_BRIDGE}"`, { netns, dev: KUBENET_BRIDGE });
-    await host.linkSet(netns, KUBENET_BRIDGE, { mac: br.mac });
-  }
-
   /** `ip.SetupVeth` from the pod's side; returns the host end's name. */
-  async function setupVeth(ctx: NodeContext, s: NodeState, a: PodAttachment): Promise<string> {
-    const mtu = s.netConf.mtu;
-    for (let i = 0; i < VETH_NAME_TRIES; i++) {
-      const hostVeth = `veth${s.rng.hex(4)}`;
-      try {
-        await ctx.host.linkAdd(a.netns, { kind: 'veth', name: a.ifname, mtu, peer: { name: hostVeth, netns: ctx.netns } });
-      } catch (e) {
-        if (!isKnetError(e, 'EEXIST')) throw e;
-        if ((await ctx.host.linkList(a.netns)).some((l) => l.name === a.ifname)) {
-          throw new KnetError('EEXIST', `container veth name ("${a.ifname}") peer provided ("${hostVeth}") already exists`, {
-            netns: a.netns,
-            dev: a.ifname,
-          });
-        }
-        continue;
-      }
-      // netlink creates both ends with the MTU (iproute2 would leave the peer at 1500).
-      await ctx.host.linkSet(ctx.netns, hostVeth, { mtu, up: true });
-      await bestEffort(ctx.host.sysctlSet(ctx.netns, `net.ipv6.conf.${hostVeth}.accept_ra`, '0'));
-      return hostVeth;
-    }
-    throw new KnetError('EEXIST', 'failed to find a unique veth name', { netns: ctx.netns });
+  function podVeth(ctx: NodeContext, s: NodeState, a: PodAttachment): Promise<string> {
+    return setupVeth(ctx.host, { podNetns: a.netns, ifname: a.ifname, hostNetns: ctx.netns, mtu: s.netConf.mtu, hex: () => s.rng.hex(4) });
   }
 
   /** kubenet's `teardown()`: loopback DEL (lo down), bridge DEL (eth0 gone, then host-local DEL). */
   async function teardown(ctx: NodeContext, s: NodeState, a: PodAttachment): Promise<void> {
-    if (await ctx.host.netnsExists(a.netns)) {
-      try {
-        await ctx.host.linkSet(a.netns, 'lo', { up: false });
-      } catch (e) {
-        if (!isKnetError(e, 'ENODEV')) throw e;
-      }
-      try {
-        await ctx.host.linkDel(a.netns, a.ifname);
-      } catch (e) {
-        if (!isKnetError(e, 'ENODEV')) throw e;
-      }
-    }
+    await teardownPodInterfaces(ctx.host, a.netns, a.ifname);
     hostLocalDel(s.ipam, s.store, { containerId: a.containerId, ifname: a.ifname });
   }
 
@@ -263,8 +187,8 @@ export function createKubenetPlugin(options: KubenetOptions = {}): KubenetPlugin
       if (range === undefined) throw new KnetError('EINVAL', `node ${node.name} has no pod CIDR`, { field: 'spec.podCIDR' });
       const gatewayCidr = `${range.gateway}/${range.subnet.split('/')[1] ?? ''}`;
 
-      await ensureBridge(host, netns, mtu);
-      await ensureGatewayAddr(host, netns, gatewayCidr);
+      await ensureBridge(host, netns, { name: KUBENET_BRIDGE, mtu });
+      await ensureBridgeAddr(host, netns, KUBENET_BRIDGE, gatewayCidr);
       await host.sysctlSet(netns, 'net.ipv4.ip_forward', '1');
       if (resolved.hairpinMode === 'promiscuous-bridge') await host.linkSet(netns, KUBENET_BRIDGE, { promisc: true });
 
@@ -299,7 +223,7 @@ export function createKubenetPlugin(options: KubenetOptions = {}): KubenetPlugin
         await bestEffort(host.sysctlSet(a.netns, 'net.ipv6.conf.default.dad_transmits', '0'));
         await host.linkSet(a.netns, 'lo', { up: true });
 
-        hostVeth = await setupVeth(ctx, s, a);
+        hostVeth = await podVeth(ctx, s, a);
         await host.linkSet(ctx.netns, hostVeth, { master: KUBENET_BRIDGE });
         await host.linkSet(ctx.netns, hostVeth, { hairpin: resolved.hairpinMode === 'hairpin-veth' });
 
