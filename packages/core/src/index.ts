@@ -302,3 +302,55 @@ export type { CniCommand, CniCmdArgs, CniPlugin, CniPluginIo } from './cni/cni-s
 export { parseCniNetConfList, parseCniPluginConf, cniConfListFromConf } from './cni/cni-conf.js';
 export type { IpamReservation } from './ipam/ipam-store.js';
 export { hostLocalGc } from './ipam/host-local.js';
+
+// conntrack — exports added below
+export { ConntrackTable, matchesConntrackFilter, quotedTuple } from './kernel/conntrack/conntrack-table.js';
+export type {
+  ConntrackState,
+  ConntrackDirection,
+  PacketCt,
+  ConntrackTableOptions,
+  ConntrackStats,
+  ConntrackFilter,
+  NatHookOptions,
+  NatHookResult,
+  MasqueradeOptions,
+} from './kernel/conntrack/conntrack-table.js';
+export { ConntrackEntry, IPS, TCP_CONNTRACK_STATES } from './kernel/conntrack/conntrack-entry.js';
+export type { TcpConntrackState, TcpWindowState, TcpTracking, ConntrackL4 } from './kernel/conntrack/conntrack-entry.js';
+export {
+  tupleOfPacket,
+  invertTuple,
+  tuplesEqual,
+  tupleKey,
+  makeTuple,
+  icmpInverseType,
+  isIcmpError,
+  hasPorts,
+  IPPROTO_GRE,
+  IPPROTO_UDPLITE,
+} from './kernel/conntrack/conntrack-tuple.js';
+export type { ConntrackTuple } from './kernel/conntrack/conntrack-tuple.js';
+export { DEFAULT_CONNTRACK_TIMEOUTS } from './kernel/conntrack/conntrack-timeouts.js';
+export type { ConntrackTimeouts } from './kernel/conntrack/conntrack-timeouts.js';
+export { tcpConntrackTransition, IP_CT_TCP_FLAG } from './kernel/conntrack/tcp-conntrack.js';
+export type { TcpFlagSet, TcpTrackerSettings, TcpVerdict } from './kernel/conntrack/tcp-conntrack.js';
+export { hookManip, natSetupInfo, natAllocNullBinding, natInitialized } from './kernel/conntrack/nat-core.js';
+export type { NatManip, NatHook, NfNatRange, NatIndex } from './kernel/conntrack/nat-core.js';
+export { natPacket } from './kernel/conntrack/nat-packet.js';
+export { applyNatRequest, conntrackView } from './kernel/conntrack/apply-nat-request.js';
+export type {
+  NatTargetRequest,
+  NatTargetContext,
+  ConntrackViewData,
+  ConntrackViewTuple,
+  ConntrackViewStatus,
+} from './kernel/conntrack/apply-nat-request.js';
+export { jhash2, nativeWord, reciprocalScale } from './kernel/conntrack/jhash.js';
+export {
+  formatConntrackList,
+  formatConntrackEntry,
+  formatConntrackSummary,
+  CONNTRACK_TOOLS_VERSION,
+} from './kernel/conntrack/format-conntrack-list.js';
+export type { FormatConntrackListOptions } from './kernel/conntrack/format-conntrack-list.js';
