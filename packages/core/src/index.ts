@@ -354,3 +354,90 @@ export {
   CONNTRACK_TOOLS_VERSION,
 } from './kernel/conntrack/format-conntrack-list.js';
 export type { FormatConntrackListOptions } from './kernel/conntrack/format-conntrack-list.js';
+
+// netfilter — exports added below
+export { TABLE_BUILTIN_CHAINS, NETFILTER_TABLES } from './kernel/netfilter/netfilter-types.js';
+export type {
+  NetfilterTableName,
+  NetfilterHook,
+  ChainPolicy,
+  Counters,
+  AddressMask,
+  IpHeaderMatch,
+  PortRange,
+  TcpMatch,
+  UdpMatch,
+  SctpMatch,
+  IcmpMatch,
+  CommentMatch,
+  MarkMatch,
+  StatisticNthState,
+  StatisticMatch,
+  RecentCommand,
+  RecentMatch,
+  AddrType,
+  AddrtypeMatch,
+  CtState,
+  CtStatus,
+  ConntrackMatch,
+  StateMatch,
+  SetMatch,
+  PhysdevMatch,
+  MultiportMatch,
+  NfacctMatch,
+  NetfilterMatch,
+  RejectWith,
+  NatRange,
+  NetfilterTarget,
+  NetfilterRule,
+  NetfilterChain,
+  NetfilterTable,
+} from './kernel/netfilter/netfilter-types.js';
+export { createNetfilterState, createTable, ensureTable, isBuiltinChain } from './kernel/netfilter/netfilter-state.js';
+export type { NetfilterState } from './kernel/netfilter/netfilter-state.js';
+export { applyIptablesRestore, parseIptablesRestore } from './kernel/netfilter/iptables-restore.js';
+export type {
+  IptablesRestoreOptions,
+  RestoreOperation,
+  RestoreTableBlock,
+  IptablesRestoreResult,
+} from './kernel/netfilter/iptables-restore.js';
+export { formatIptablesSave, formatIptablesTable, chainOrder } from './kernel/netfilter/iptables-save.js';
+export type { FormatIptablesSaveOptions } from './kernel/netfilter/iptables-save.js';
+export { parseRuleCommand, parseRuleSpec, formatRuleSpec, splitRuleWords } from './kernel/netfilter/parse-rule-command.js';
+export type { ParsedRule, RuleCommand, ParseRuleCommandOptions } from './kernel/netfilter/parse-rule-command.js';
+export { formatProbability, probabilityToFixed } from './kernel/netfilter/match-modules.js';
+export {
+  PROTOCOL_NAMES,
+  lookupProtocol,
+  protocolName,
+  REJECT_TYPES,
+  REJECT_ICMP,
+  ADDR_TYPES,
+} from './kernel/netfilter/netfilter-names.js';
+export { evaluateChain, TARGET_EVALUATORS } from './kernel/netfilter/evaluate-chain.js';
+export type { EvaluateChainOptions } from './kernel/netfilter/evaluate-chain.js';
+export { evaluateMatch, matchIpHeader, MATCH_EVALUATORS, packetSetElement } from './kernel/netfilter/evaluate-match.js';
+export type {
+  PacketView,
+  CtTuple,
+  ConntrackView,
+  MatchedRule,
+  StatisticChooser,
+  EvaluateContext,
+  NatRequest,
+  LogRecord,
+  MarkChange,
+  ChainEvaluation,
+} from './kernel/netfilter/evaluate-types.js';
+export { RecentTables, RecentList, RECENT_IP_LIST_TOT, RECENT_IP_PKT_LIST_TOT } from './kernel/netfilter/recent-table.js';
+export type { RecentEntry } from './kernel/netfilter/recent-table.js';
+export { IPSET_TYPES, IPSET_DIMENSIONS } from './kernel/ipset/ipset-types.js';
+export type { IpsetType, IpsetCreateOptions, IpsetElement, IpsetEntry, IpsetTestResult } from './kernel/ipset/ipset-types.js';
+export { IpsetStore, Ipset } from './kernel/ipset/ipset-store.js';
+export type { IpsetAddOptions } from './kernel/ipset/ipset-store.js';
+export { parseIpsetElements, formatIpsetElement, ipsetElementKey, IpsetSyntaxError } from './kernel/ipset/ipset-element.js';
+export { applyIpsetRestore, parseIpsetRestore, parseIpsetLine, runIpsetCommand } from './kernel/ipset/ipset-restore.js';
+export type { IpsetRestoreOptions, IpsetCommand } from './kernel/ipset/ipset-restore.js';
+export { formatIpsetSave, formatIpsetCreate } from './kernel/ipset/ipset-save.js';
+export type { FormatIpsetSaveOptions } from './kernel/ipset/ipset-save.js';

@@ -344,27 +344,36 @@ export type NetfilterTarget =
     }
   | {
       readonly kind: 'LOG';
+      /** Syslog level, default 4 (warning). */
       readonly level: number;
-      readonly prefix?: string;
+      /** Empty when not given. */
+      readonly prefix: string;
       /** XT_LOG_* flags: 1 tcp-sequence, 2 tcp-options, 4 ip-options, 8 uid, 0x20 macdecode. */
       readonly flags: number;
     }
   | {
       readonly kind: 'NFLOG';
       readonly group: number;
-      readonly prefix?: string;
+      /** Empty when not given. */
+      readonly prefix: string;
+      /** `--nflog-size` (copy length) or the obsolete `--nflog-range`. */
+      readonly size?: number;
       readonly range?: number;
-      readonly threshold?: number;
+      /** Default 1. */
+      readonly threshold: number;
     }
   | { readonly kind: 'CT'; readonly notrack: true }
+  | { readonly kind: 'NOTRACK' }
   | {
-      /** CONNMARK `--set-xmark value/mask` (ctmark = (ctmark & ~mask) ^ value). */
+      /**
+       * CONNMARK revision 1. `set`: ctmark = (ctmark & ~ctmask) ^ ctmark-value; `save`: ctmark =
+       * (ctmark & ~ctmask) ^ (mark & nfmask); `restore`: mark = (mark & ~nfmask) ^ (ctmark & ctmask).
+       */
       readonly kind: 'CONNMARK';
       readonly mode: 'set' | 'save' | 'restore';
-      readonly value: number;
-      readonly mask: number;
-      readonly nfmask: number;
+      readonly ctmark: number;
       readonly ctmask: number;
+      readonly nfmask: number;
     };
 
 /** One rule: parsed matches and target, its canonical iptables-save text, and its counters. */

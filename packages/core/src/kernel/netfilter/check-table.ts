@@ -1,0 +1,144 @@
+import type { NetfilterHook, NetfilterRule, NetfilterTable } from './netfilter-types.js';
+import { TABLE_BUILTIN_CHAINS } from './netfilter-types.js';
+import { MATCH_PROTOCOL } from './match-modules.js';
+import { restoreError } from './restore-error.js';
+
+/**
+ * The checks the kernel runs when iptables-restore commits a table (`IPT_SO_SET_REPLACE`):
+ * loops, and each match's and target's table, hook and protocol restrictions.
+ *
+ * @remarks
+ * Linux equivalent: net/ipv4/netfilter/ip_tables.c `translate_table` → `mark_source_chains`
+ * (loop detection and the hook mask each rule is reachable from) and `xt_check_match` /
+ * `xt_check_target` with each extension's `checkentry`. A refusal makes iptables-restore print
+ * `line N failed` for the COMMIT line.
+ */
+
+const IPPROTO_TCP = 6;
+const MULTIPORT_PROTOS = new Set([6, 17, 136, 132, 33]);
+
+/** Table and hooks each target is valid in (`xt_target.table` / `.hooks`). */
+const TARGET_LIMITS: Readonly<Record<string, { table?: string; hooks?: readonly NetfilterHook[] }>> = {
+  REJECT: { table: 'filter', hooks: ['INPUT', 'FORWARD', 'OUTPUT'] },
+  DNAT: { table: 'nat', hooks: ['PREROUTING', 'OUTPUT'] },
+  SNAT: { table: 'nat', hooks: ['POSTROUTING', 'INPUT'] },
+  MASQUERADE: { table: 'nat', hooks: ['POSTROUTING'] },
+  REDIRECT: { table: 'nat', hooks: ['PREROUTING', 'OUTPUT'] },
+  CT: { table: 'raw' },
+  NOTRACK: { table: 'raw' },
+};
+
+/** The hooks each chain of a table is reachable from (`comefrom`), or a loop. */
+export function chainHooks(table: NetfilterTable): { hooks: Map<string, Set<NetfilterHook>>; loop?: string } {
+  const hooks = new Map<string, Set<NetfilterHook>>();
+  for (const name of table.chains.keys()) hooks.set(name, new Set());
+  let loop: string | undefined;
+  for (const hook of TABLE_BUILTIN_CHAINS[table.name]) {
+    if (!table.chains.has(hook)) continue;
+    const onPath = new Set<string>();
+    const done = new Set<string>();
+    const visit = (name: string): void => {
+      if (loop !== undefined) return;
+      if (onPath.has(name)) {
+        loop = name;
+        return;
+      }
+      if (done.has(name)) return;
+      onPath.add(name);
+      hooks.get(name)?.add(hook);
+      for (const r of table.chains.get(name)?.rules ?? []) {
+        if (r.target.kind === 'jump' || r.target.kind === 'goto') visit(r.target.chain);
+      }
+      onPath.delete(name);
+      done.add(name);
+    };
+    visit(hook);
+  }
+  return loop !== undefined ? { hooks, loop } : { hooks };
+}
+
+/** Why the kernel would refuse this rule, or `undefined`. */
+export function ruleProblem(table: NetfilterTable, rule: NetfilterRule, hooks: ReadonlySet<NetfilterHook>): string | undefined {
+  const ip = rule.ip;
+  for (const m of rule.matches) {
+    const proto = MATCH_PROTOCOL.get(m.kind);
+    if (proto !== undefined && (ip.protocol !== proto || ip.protocolInvert)) {
+      return `match ${m.kind} needs -p ${m.kind}`;
+    }
+    if (m.kind === 'multiport' && (!MULTIPORT_PROTOS.has(ip.protocol ?? 0) || ip.protocolInvert)) {
+      return 'match multiport needs -p tcp, udp, udplite, sctp or dccp';
+    }
+    if (m.kind === 'addrtype') {
+      if (m.limitIfaceIn && (hooks.has('OUTPUT') || hooks.has('POSTROUTING'))) {
+        return '--limit-iface-in is not valid in the OUTPUT and POSTROUTING chains';
+      }
+      if (m.limitIfaceOut && (hooks.has('PREROUTING') || hooks.has('INPUT'))) {
+        return '--limit-iface-out is not valid in the PREROUTING and INPUT chains';
+      }
+    }
+    if (m.kind === 'physdev' && (m.physdevOut !== undefined || m.isOut !== undefined)) {
+      if ((m.isBridged === undefined || m.isBridged.invert) && hooks.has('OUTPUT')) {
+        return '--physdev-out and --physdev-is-out only supported in the FORWARD and POSTROUTING chains with bridged traffic';
+      }
+    }
+    if (m.kind === 'recent') {
+      if ((m.command === 'set' || m.command === 'remove') && (m.seconds !== 0 || m.hitcount !== 0 || m.rttl || m.reap)) {
+        return `recent: --${m.command} cannot be combined with --seconds, --hitcount, --rttl or --reap`;
+      }
+      if (m.hitcount >= 256) return `recent: hitcount (${m.hitcount}) is larger than allowed maximum (255)`;
+      if (m.name === '' || m.name === '.' || m.name === '..' || m.name.includes('/')) return `recent: invalid name "${m.name}"`;
+      if (m.name.length >= 200) return 'recent: name too long (File name too long)';
+    }
+  }
+  const t = rule.target;
+  if (t.kind === 'REJECT' && t.with === 'tcp-reset' && (ip.protocol !== IPPROTO_TCP || ip.protocolInvert)) {
+    return 'REJECT --reject-with tcp-reset is only valid with -p tcp';
+  }
+  const limits = TARGET_LIMITS[t.kind];
+  if (limits !== undefined) {
+    if (limits.table !== undefined && limits.table !== table.name) {
+      return `target ${t.kind} is only valid in the ${limits.table} table`;
+    }
+    if (limits.hooks !== undefined) {
+      for (const h of hooks) {
+        if (!limits.hooks.includes(h)) return `target ${t.kind} is not valid in ${h} (only ${limits.hooks.join(', ')})`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Runs the commit-time checks on a table about to replace the kernel's.
+ *
+ * @param ruleLines source line of rules added by the restore (for `details.ruleLine`)
+ * @param commitLine the COMMIT line iptables-restore reports
+ * @throws KnetError `EINVAL` (`line N failed`) naming the first refused rule.
+ */
+export function checkTable(table: NetfilterTable, ruleLines: ReadonlyMap<NetfilterRule, number>, commitLine: number): void {
+  const { hooks, loop } = chainHooks(table);
+  if (loop !== undefined) {
+    throw restoreError('line-failed', commitLine, '', {
+      reason: `loop found in table ${table.name} through chain ${loop} (Too many levels of symbolic links)`,
+      table: table.name,
+    });
+  }
+  const builtins = TABLE_BUILTIN_CHAINS[table.name] as readonly string[];
+  const order = [...builtins.filter((b) => table.chains.has(b)), ...[...table.chains.keys()].filter((c) => !builtins.includes(c)).sort()];
+  for (const name of order) {
+    const chain = table.chains.get(name);
+    if (chain === undefined) continue;
+    const h = hooks.get(name) ?? new Set<NetfilterHook>();
+    for (const rule of chain.rules) {
+      const problem = ruleProblem(table, rule, h);
+      if (problem !== undefined) {
+        const ruleLine = ruleLines.get(rule);
+        throw restoreError('line-failed', commitLine, '', {
+          reason: `kernel refused "-A ${name} ${rule.spec}": ${problem} (Invalid argument)`,
+          table: table.name,
+          ...(ruleLine !== undefined ? { ruleLine } : {}),
+        });
+      }
+    }
+  }
+}

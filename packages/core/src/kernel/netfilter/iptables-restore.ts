@@ -1,0 +1,488 @@
+import type { KnetError } from '../../errors/knet-error.js';
+import type { NetfilterChain, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
+import { NETFILTER_TABLES } from './netfilter-types.js';
+import { cloneTable, createTable, ensureTable, isBuiltinChain, type NetfilterState } from './netfilter-state.js';
+import { formatRuleSpec, parseRuleCommand, splitRuleWords, type ParsedRule, type RuleCommand } from './parse-rule-command.js';
+import { restoreError, RuleParseError } from './restore-error.js';
+import { checkTable } from './check-table.js';
+
+/**
+ * iptables-restore: parse the text format iptables-save prints and apply it to a namespace's
+ * tables, table by table, atomically at each `COMMIT`.
+ *
+ * @remarks
+ * Linux equivalent: iptables/iptables-restore.c (legacy, 1.8.9) with libiptc's chain and rule
+ * operations; a table is replaced in one `IPT_SO_SET_REPLACE`, so a refused COMMIT leaves it as it
+ * was. Lines are read one at a time: tables before a failing line stay committed.
+ * @see iptables-restore(8)
+ */
+
+/** Options of {@link parseIptablesRestore} and {@link applyIptablesRestore}. */
+export interface IptablesRestoreOptions {
+  /** `--noflush` (`-n`): keep existing rules and chains; `:CHAIN` lines flush only the chains they name. */
+  readonly noflush?: boolean;
+  /** `--counters` (`-c`): take policy counters from `:CHAIN POLICY [p:b]` and rule counters from `[p:b]`. */
+  readonly counters?: boolean;
+  /** `--test` (`-t`): parse only; nothing is changed (the kernel's COMMIT checks are not run, as in iptables). */
+  readonly test?: boolean;
+}
+
+/** One operation of a restore file, with its 1-based line number. */
+export type RestoreOperation =
+  | {
+      readonly kind: 'chain';
+      readonly line: number;
+      readonly chain: string;
+      /** `-` for user chains, else the policy word as written. */
+      readonly policy: string;
+      readonly counters?: { readonly packets: number; readonly bytes: number };
+    }
+  | { readonly kind: 'command'; readonly line: number; readonly command: RuleCommand };
+
+/** The operations between `*table` and `COMMIT`. */
+export interface RestoreTableBlock {
+  readonly table: NetfilterTableName;
+  /** Line of `*table`. */
+  readonly line: number;
+  /** Line of `COMMIT`. */
+  readonly commitLine: number;
+  readonly operations: readonly RestoreOperation[];
+}
+
+type RestoreEvent =
+  | { readonly kind: 'table'; readonly line: number; readonly table: NetfilterTableName }
+  | RestoreOperation
+  | { readonly kind: 'commit'; readonly line: number };
+
+const TABLE_NAMES = new Set<string>(NETFILTER_TABLES);
+
+function parseCounterPair(text: string): { packets: number; bytes: number } | undefined {
+  const m = /^\[(\d+):(\d+)\]/.exec(text);
+  if (m === null) return undefined;
+  return { packets: Number(m[1]), bytes: Number(m[2]) };
+}
+
+/** The lines of the input with their terminating newline (the last one may lack it), as fgets reads them. */
+function splitLines(text: string): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) {
+      lines.push(text.slice(start));
+      break;
+    }
+    lines.push(text.slice(start, nl + 1));
+    start = nl + 1;
+  }
+  return lines;
+}
+
+/**
+ * Reads a restore file line by line, yielding one event per meaningful line and throwing the
+ * error iptables-restore reports when it reaches a bad line.
+ */
+function* readRestore(text: string, options: IptablesRestoreOptions): Generator<RestoreEvent> {
+  const lines = splitLines(text);
+  let table: NetfilterTableName | undefined;
+  let lineNo = 0;
+  for (const buffer of lines) {
+    lineNo++;
+    if (buffer[0] === '\n' || buffer === '') continue;
+    if (buffer[0] === '#') continue;
+    if (buffer === 'COMMIT\n' && table !== undefined) {
+      yield { kind: 'commit', line: lineNo };
+      table = undefined;
+      continue;
+    }
+    if (buffer[0] === '*' && table === undefined) {
+      const name = buffer.slice(1).split(/[ \t\n]/).find((w) => w !== '');
+      if (name === undefined) {
+        throw restoreError('parameter', lineNo, `iptables-restore: line ${lineNo} table name invalid`);
+      }
+      if (!TABLE_NAMES.has(name)) {
+        throw restoreError('parameter', lineNo, `iptables-restore: unable to initialize table '${name}'`, {
+          reason: `unable to initialize table '${name}'`,
+        });
+      }
+      table = name as NetfilterTableName;
+      yield { kind: 'table', line: lineNo, table };
+      continue;
+    }
+    if (buffer[0] === ':' && table !== undefined) {
+      const words = buffer.slice(1).split(/[ \t\n]/).filter((w) => w !== '');
+      const chain = words[0];
+      if (chain === undefined) {
+        throw restoreError('parameter', lineNo, `iptables-restore: line ${lineNo} chain name invalid`, {
+          reason: 'chain name invalid',
+        });
+      }
+      if (chain.length >= 29) {
+        throw restoreError('parameter', lineNo, `Invalid chain name \`${chain}' (28 chars max)`);
+      }
+      const policy = words[1];
+      if (policy === undefined) {
+        throw restoreError('parameter', lineNo, `iptables-restore: line ${lineNo} policy invalid`, {
+          reason: 'policy invalid',
+        });
+      }
+      let counters: { packets: number; bytes: number } | undefined;
+      if (policy !== '-' && options.counters === true) {
+        counters = words[2] === undefined ? undefined : parseCounterPair(words[2]);
+        if (counters === undefined) {
+          throw restoreError('parameter', lineNo, `invalid policy counters for chain '${chain}'`);
+        }
+      }
+      yield { kind: 'chain', line: lineNo, chain, policy, ...(counters !== undefined ? { counters } : {}) };
+      continue;
+    }
+    if (table === undefined) {
+      throw restoreError('line-failed', lineNo, '', {
+        reason: buffer.startsWith('COMMIT') ? 'COMMIT outside a table' : 'line outside a table (missing *table)',
+      });
+    }
+    let start = buffer;
+    const prefix: string[] = [];
+    if (buffer[0] === '[') {
+      const close = buffer.indexOf(']');
+      if (close < 0) throw restoreError('parameter', lineNo, `Bad line ${lineNo}: need ]`);
+      const inner = buffer.slice(1, close);
+      const colon = inner.indexOf(':');
+      if (colon < 0) throw restoreError('parameter', lineNo, `Bad line ${lineNo}: need :`);
+      if (options.counters === true) prefix.push('--set-counters', inner.slice(0, colon), inner.slice(colon + 1));
+      start = buffer.slice(close + 1);
+    }
+    let command: RuleCommand;
+    try {
+      command = parseRuleCommand([...prefix, ...splitRuleWords(start)], { table });
+    } catch (e) {
+      if (e instanceof RuleParseError) throw restoreError(e.kind, lineNo, e.message);
+      throw e;
+    }
+    yield { kind: 'command', line: lineNo, command };
+  }
+  if (table !== undefined) {
+    throw restoreError('commit-expected', lineNo + 1, '', { reason: 'COMMIT expected' });
+  }
+}
+
+/**
+ * Parses an iptables-restore file into its table blocks, checking syntax only (chain and target
+ * existence and the kernel's checks need a state: see {@link applyIptablesRestore}).
+ *
+ * @throws KnetError `EINVAL` with `details.line`, `details.reason` and `details.stderr` (the text
+ * legacy iptables-restore 1.8.9 prints).
+ */
+export function parseIptablesRestore(text: string, options: IptablesRestoreOptions = {}): RestoreTableBlock[] {
+  const blocks: RestoreTableBlock[] = [];
+  let current: { table: NetfilterTableName; line: number; operations: RestoreOperation[] } | undefined;
+  for (const ev of readRestore(text, options)) {
+    if (ev.kind === 'table') current = { table: ev.table, line: ev.line, operations: [] };
+    else if (ev.kind === 'commit') {
+      if (current !== undefined) blocks.push({ ...current, commitLine: ev.line });
+      current = undefined;
+    } else current?.operations.push(ev);
+  }
+  return blocks;
+}
+
+/** What {@link applyIptablesRestore} did. */
+export interface IptablesRestoreResult {
+  /** Tables committed, in order. */
+  readonly tables: readonly NetfilterTableName[];
+  /** Rules written by `-A`/`-I`/`-R` lines (the count kube-proxy reports for a sync). */
+  readonly rulesWritten: number;
+}
+
+/** Working copy of one table during a restore, with the source line of each new rule. */
+interface Working {
+  readonly table: NetfilterTable;
+  readonly ruleLines: Map<NetfilterRule, number>;
+  /** Built-in chains whose policy counters a `:CHAIN POLICY [p:b]` line set (with `--counters`). */
+  readonly policyCounters: Set<string>;
+}
+
+function lineFailed(line: number, reason: string): KnetError {
+  return restoreError('line-failed', line, '', { reason });
+}
+
+/** A chain rule from a parsed one; `-c`/`[p:b]` counters (the latter only with `--counters`) are kept. */
+function toRule(p: ParsedRule): NetfilterRule {
+  const c = p.counters !== undefined ? { ...p.counters } : { packets: 0, bytes: 0 };
+  return { ip: p.ip, matches: p.matches, target: p.target, spec: p.spec, counters: c };
+}
+
+/**
+ * Applies an iptables-restore file to a namespace's netfilter state, as `iptables-restore`
+ * (legacy) would: each `*table … COMMIT` block is built on a copy and swapped in at COMMIT after
+ * the kernel's checks; without `noflush` the table starts empty (policies kept).
+ *
+ * @returns the tables committed and the number of rules written.
+ * @throws KnetError `EINVAL` at the first failing line, with `details.line`, `details.reason` and
+ * `details.stderr`; tables committed before that line stay committed (iptables-restore does the
+ * same), the failing table is left unchanged.
+ * @example
+ * ```ts
+ * import { createNetfilterState, applyIptablesRestore } from '@knet/core';
+ * const nf = createNetfilterState();
+ * applyIptablesRestore(nf, '*nat\n:KUBE-SERVICES - [0:0]\n-A PREROUTING -j KUBE-SERVICES\nCOMMIT\n');
+ * ```
+ */
+export function applyIptablesRestore(
+  state: NetfilterState,
+  text: string,
+  options: IptablesRestoreOptions = {},
+): IptablesRestoreResult {
+  const committed: NetfilterTableName[] = [];
+  let rulesWritten = 0;
+  let pendingRules = 0;
+  let work: Working | undefined;
+  for (const ev of readRestore(text, options)) {
+    switch (ev.kind) {
+      case 'table': {
+        const existing = options.test === true ? state.tables.get(ev.table) : ensureTable(state, ev.table);
+        const base = existing ?? createTable(ev.table);
+        const table = cloneTable(base);
+        if (options.noflush !== true) {
+          for (const [name, c] of [...table.chains]) {
+            if (isBuiltinChain(ev.table, name)) {
+              c.rules = [];
+            } else table.chains.delete(name);
+          }
+        }
+        work = { table, ruleLines: new Map(), policyCounters: new Set() };
+        pendingRules = 0;
+        break;
+      }
+      case 'chain':
+        if (work !== undefined) applyChainLine(work, ev, options);
+        break;
+      case 'command':
+        if (work !== undefined) pendingRules += applyCommand(work, ev.command, ev.line, state);
+        break;
+      case 'commit': {
+        if (work === undefined) break;
+        const table = work.table;
+        checkTable(table, work.ruleLines, ev.line);
+        if (options.test !== true) {
+          // Policy counters restart at COMMIT unless the file set them (legacy libiptc behaviour).
+          for (const c of table.chains.values()) {
+            if (c.policy !== null && !work.policyCounters.has(c.name)) {
+              c.counters.packets = 0;
+              c.counters.bytes = 0;
+            }
+          }
+          // Map.set keeps the table's instantiation position.
+          state.tables.set(table.name, table);
+          retainRecentLists(state);
+        }
+        committed.push(table.name);
+        rulesWritten += pendingRules;
+        work = undefined;
+        break;
+      }
+    }
+  }
+  return { tables: committed, rulesWritten };
+}
+
+function applyChainLine(
+  work: Working,
+  ev: Extract<RestoreOperation, { kind: 'chain' }>,
+  options: IptablesRestoreOptions,
+): void {
+  const t = work.table;
+  const builtin = isBuiltinChain(t.name, ev.chain);
+  if (!builtin) {
+    const existing = t.chains.get(ev.chain);
+    if (options.noflush === true && existing !== undefined) existing.rules = [];
+    else if (existing !== undefined) {
+      throw restoreError('parameter', ev.line, `error creating chain '${ev.chain}':File exists`);
+    } else {
+      t.chains.set(ev.chain, { name: ev.chain, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
+    }
+  }
+  if (ev.policy === '-') return;
+  const chain = t.chains.get(ev.chain);
+  if (chain === undefined || chain.policy === null) {
+    throw restoreError('other', ev.line, `Can't set policy \`${ev.policy}' on \`${ev.chain}' line ${ev.line}: Bad built-in chain name`, {
+      reason: `Can't set policy \`${ev.policy}' on \`${ev.chain}': Bad built-in chain name`,
+    });
+  }
+  if (ev.policy !== 'ACCEPT' && ev.policy !== 'DROP') {
+    throw restoreError('other', ev.line, `Can't set policy \`${ev.policy}' on \`${ev.chain}' line ${ev.line}: Bad policy name`, {
+      reason: `Can't set policy \`${ev.policy}' on \`${ev.chain}': Bad policy name`,
+    });
+  }
+  chain.policy = ev.policy;
+  chain.counters.packets = ev.counters?.packets ?? 0;
+  chain.counters.bytes = ev.counters?.bytes ?? 0;
+  if (ev.counters !== undefined) work.policyCounters.add(chain.name);
+}
+
+/** Checks what iptables resolves at parse time against the table: jump targets and sets. */
+function resolveRule(work: Working, p: ParsedRule, line: number, state: NetfilterState): void {
+  const t = p.target;
+  if (t.kind === 'jump' || t.kind === 'goto') {
+    const c = work.table.chains.get(t.chain);
+    if (c === undefined) {
+      throw restoreError('parameter', line, `Couldn't load target \`${t.chain}':No such file or directory\n`);
+    }
+    if (c.policy !== null) throw lineFailed(line, `cannot jump to built-in chain ${t.chain} (Invalid argument)`);
+  }
+  for (const m of p.matches) {
+    if (m.kind === 'set' && state.ipsets.get(m.name) === undefined) {
+      throw restoreError('parameter', line, `Set ${m.name} doesn't exist.\n`);
+    }
+  }
+}
+
+function getChain(work: Working, name: string, line: number): NetfilterChain {
+  const c = work.table.chains.get(name);
+  if (c === undefined) throw lineFailed(line, 'No chain/target/match by that name.');
+  return c;
+}
+
+function countReferences(table: NetfilterTable, chain: string): number {
+  let n = 0;
+  for (const c of table.chains.values()) {
+    for (const r of c.rules) if ((r.target.kind === 'jump' || r.target.kind === 'goto') && r.target.chain === chain) n++;
+  }
+  return n;
+}
+
+function applyCommand(work: Working, cmd: RuleCommand, line: number, state: NetfilterState): number {
+  const t = work.table;
+  switch (cmd.op) {
+    case 'append': {
+      const c = getChain(work, cmd.chain, line);
+      const rules = cmd.rules.map((p) => {
+        resolveRule(work, p, line, state);
+        return toRule(p);
+      });
+      c.rules = c.rules.concat(rules);
+      for (const r of rules) work.ruleLines.set(r, line);
+      return rules.length;
+    }
+    case 'insert': {
+      const c = getChain(work, cmd.chain, line);
+      if (cmd.num > c.rules.length + 1) throw lineFailed(line, 'Index of insertion too big.');
+      for (const p of cmd.rules) {
+        resolveRule(work, p, line, state);
+        const r = toRule(p);
+        c.rules = [...c.rules.slice(0, cmd.num - 1), r, ...c.rules.slice(cmd.num - 1)];
+        work.ruleLines.set(r, line);
+      }
+      return cmd.rules.length;
+    }
+    case 'replace': {
+      const c = getChain(work, cmd.chain, line);
+      if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of replacement too big.');
+      resolveRule(work, cmd.rule, line, state);
+      const r = toRule(cmd.rule);
+      c.rules = c.rules.map((x, i) => (i === cmd.num - 1 ? r : x));
+      work.ruleLines.set(r, line);
+      return 1;
+    }
+    case 'delete': {
+      const c = getChain(work, cmd.chain, line);
+      for (const p of cmd.rules) {
+        const i = c.rules.findIndex((r) => r.spec === p.spec);
+        if (i < 0) throw lineFailed(line, 'Bad rule (does a matching rule exist in that chain?).');
+        c.rules = c.rules.filter((_, j) => j !== i);
+      }
+      return 0;
+    }
+    case 'delete-num': {
+      const c = getChain(work, cmd.chain, line);
+      if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of deletion too big.');
+      c.rules = c.rules.filter((_, j) => j !== cmd.num - 1);
+      return 0;
+    }
+    case 'new-chain': {
+      if (cmd.chain.length >= 29) {
+        throw restoreError('parameter', line, `chain name \`${cmd.chain}' too long (must be under 29 chars)`);
+      }
+      if (t.chains.has(cmd.chain)) throw lineFailed(line, 'Chain already exists.');
+      t.chains.set(cmd.chain, { name: cmd.chain, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
+      return 0;
+    }
+    case 'delete-chain': {
+      const names =
+        cmd.chain !== undefined ? [cmd.chain] : [...t.chains.keys()].filter((n) => !isBuiltinChain(t.name, n)).sort(byteOrder);
+      for (const name of names) {
+        const c = getChain(work, name, line);
+        if (c.policy !== null) throw lineFailed(line, "Can't delete built-in chain (Invalid argument).");
+        if (countReferences(t, name) > 0) throw lineFailed(line, "Can't delete chain with references left (Too many links).");
+        if (c.rules.length > 0) throw lineFailed(line, 'Chain is not empty (Directory not empty).');
+        t.chains.delete(name);
+      }
+      return 0;
+    }
+    case 'flush': {
+      if (cmd.chain !== undefined) getChain(work, cmd.chain, line).rules = [];
+      else for (const c of t.chains.values()) c.rules = [];
+      return 0;
+    }
+    case 'zero': {
+      const chains = cmd.chain !== undefined ? [getChain(work, cmd.chain, line)] : [...t.chains.values()];
+      for (const c of chains) {
+        if (cmd.num !== undefined) {
+          if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of counter too big.');
+          c.rules = c.rules.map((r, i) => (i === cmd.num! - 1 ? { ...r, counters: { packets: 0, bytes: 0 } } : r));
+        } else {
+          c.rules = c.rules.map((r) => ({ ...r, counters: { packets: 0, bytes: 0 } }));
+          c.counters.packets = 0;
+          c.counters.bytes = 0;
+        }
+      }
+      return 0;
+    }
+    case 'policy': {
+      const c = t.chains.get(cmd.chain);
+      if (c === undefined || c.policy === null) throw lineFailed(line, 'Bad built-in chain name.');
+      if (cmd.policy !== 'ACCEPT' && cmd.policy !== 'DROP') throw lineFailed(line, 'Bad policy name.');
+      c.policy = cmd.policy;
+      return 0;
+    }
+    case 'rename': {
+      const c = t.chains.get(cmd.chain);
+      if (cmd.newName.length >= 29) {
+        throw restoreError('parameter', line, `chain name \`${cmd.newName}' too long (must be under 29 chars)`);
+      }
+      if (t.chains.has(cmd.newName)) throw lineFailed(line, 'File exists.');
+      if (c === undefined || c.policy !== null) throw lineFailed(line, 'No chain/target/match by that name.');
+      t.chains.delete(cmd.chain);
+      t.chains.set(cmd.newName, { ...c, name: cmd.newName });
+      // Jumps follow the chain: rewrite the rules that name it.
+      for (const other of t.chains.values()) {
+        other.rules = other.rules.map((r) => {
+          if ((r.target.kind === 'jump' || r.target.kind === 'goto') && r.target.chain === cmd.chain) {
+            const target = { kind: r.target.kind, chain: cmd.newName } as const;
+            const nr = { ...r, target, spec: formatRuleSpec(r.ip, r.matches, target) };
+            const l = work.ruleLines.get(r);
+            if (l !== undefined) work.ruleLines.set(nr, l);
+            return nr;
+          }
+          return r;
+        });
+      }
+      return 0;
+    }
+  }
+}
+
+function byteOrder(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Keeps the recent lists some rule still names (xt_recent frees a list with its last rule). */
+function retainRecentLists(state: NetfilterState): void {
+  const names = new Set<string>();
+  for (const t of state.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) for (const m of r.matches) if (m.kind === 'recent') names.add(m.name);
+    }
+  }
+  state.recent.retain(names);
+}

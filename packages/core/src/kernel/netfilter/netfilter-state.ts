@@ -1,0 +1,68 @@
+import { IpsetStore } from '../ipset/ipset-store.js';
+import type { NetfilterChain, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
+import { TABLE_BUILTIN_CHAINS } from './netfilter-types.js';
+import { RecentTables } from './recent-table.js';
+
+/**
+ * The netfilter state of one network namespace: the iptables tables that exist in it, its ipsets
+ * and its `-m recent` lists.
+ *
+ * @remarks
+ * Linux equivalent: `net->xt.tables[NFPROTO_IPV4]` (tables are instantiated per namespace on
+ * first use, newest first in `/proc/net/ip_tables_names`, which is the order iptables-save
+ * prints them), `ip_set_net` and `recent_net`.
+ */
+export interface NetfilterState {
+  /** Instantiated tables, in instantiation order (iptables-save prints them newest first). */
+  readonly tables: Map<NetfilterTableName, NetfilterTable>;
+  readonly ipsets: IpsetStore;
+  readonly recent: RecentTables;
+}
+
+/**
+ * Creates the empty netfilter state of a new namespace (no table instantiated yet).
+ *
+ * @example
+ * ```ts
+ * import { createNetfilterState, applyIptablesRestore, formatIptablesSave } from '@knet/core';
+ * const nf = createNetfilterState();
+ * applyIptablesRestore(nf, '*filter\n-A INPUT -j ACCEPT\nCOMMIT\n');
+ * formatIptablesSave(nf);
+ * ```
+ */
+export function createNetfilterState(): NetfilterState {
+  return { tables: new Map(), ipsets: new IpsetStore(), recent: new RecentTables() };
+}
+
+/** A table with only its built-in chains, policy ACCEPT and zero counters. */
+export function createTable(name: NetfilterTableName): NetfilterTable {
+  const chains = new Map<string, NetfilterChain>();
+  for (const hook of TABLE_BUILTIN_CHAINS[name]) {
+    chains.set(hook, { name: hook, policy: 'ACCEPT', counters: { packets: 0, bytes: 0 }, rules: [] });
+  }
+  return { name, chains };
+}
+
+/** The table, instantiating it (empty) on first use as the kernel does when iptables opens it. */
+export function ensureTable(state: NetfilterState, name: NetfilterTableName): NetfilterTable {
+  let t = state.tables.get(name);
+  if (t === undefined) {
+    t = createTable(name);
+    state.tables.set(name, t);
+  }
+  return t;
+}
+
+/** True when `chain` is a built-in chain of `table`. */
+export function isBuiltinChain(table: NetfilterTableName, chain: string): boolean {
+  return (TABLE_BUILTIN_CHAINS[table] as readonly string[]).includes(chain);
+}
+
+/** A copy of a table whose chains and rule arrays may be changed without touching the original. */
+export function cloneTable(t: NetfilterTable): NetfilterTable {
+  const chains = new Map<string, NetfilterChain>();
+  for (const [name, c] of t.chains) {
+    chains.set(name, { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: c.rules.slice() });
+  }
+  return { name: t.name, chains };
+}

@@ -1,0 +1,167 @@
+import { formatIpv4, tryParseIpv4 } from '../../ip/ipv4.js';
+import type { AddressMask } from './netfilter-types.js';
+import { SERVICE_PORTS } from './netfilter-names.js';
+import { paramError } from './restore-error.js';
+
+/**
+ * Number and address parsers with iptables' (libxtables) acceptance rules and error texts.
+ *
+ * @remarks Linux equivalent: libxtables/xtables.c (`xtables_strtoul`, `xtables_parse_port`,
+ * `xtables_ipparse_multiple`, `xtables_ipmask_to_numeric`).
+ */
+
+/** strtoul(3) with base 0 (decimal, `0x` hex, leading-0 octal), whole string; `undefined` when invalid. */
+export function parseCUint(text: string): number | undefined {
+  let s = text.trim();
+  if (s.startsWith('+')) s = s.slice(1);
+  if (s === '') return undefined;
+  let n: number;
+  if (/^0[xX][0-9a-fA-F]+$/.test(s)) n = parseInt(s.slice(2), 16);
+  else if (/^0[0-7]*$/.test(s)) n = s.length === 1 ? 0 : parseInt(s.slice(1), 8);
+  else if (/^[1-9]\d*$/.test(s)) n = Number(s);
+  else return undefined;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** An unsigned integer in `[min, max]`, or `undefined`. */
+export function parseUintIn(text: string, min: number, max: number): number | undefined {
+  const n = parseCUint(text);
+  return n !== undefined && n >= min && n <= max ? n : undefined;
+}
+
+/** The x6 (xtoptions.c) error for a bad integer. */
+export function badInteger(ext: string, option: string): Error {
+  return paramError(`${ext}: bad integer value for option "--${option}", or out of range.\n`);
+}
+
+/**
+ * `value[/mask]` as XTTYPE_MARKMASK32 parses it; the mask defaults to 0xffffffff.
+ *
+ * @throws the x6 bad-integer error naming `ext` and `option`.
+ */
+export function parseMarkMask(text: string, ext: string, option: string): { value: number; mask: number } {
+  const slash = text.indexOf('/');
+  const v = parseUintIn(slash < 0 ? text : text.slice(0, slash), 0, 0xffffffff);
+  const m = slash < 0 ? 0xffffffff : parseUintIn(text.slice(slash + 1), 0, 0xffffffff);
+  if (v === undefined || m === undefined) throw badInteger(ext, option);
+  return { value: v, mask: m };
+}
+
+/** `0x%x` as C prints it. */
+export function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16)}`;
+}
+
+/**
+ * A port number or service name (`xtables_parse_port`).
+ *
+ * @throws iptables' "invalid port/service" error.
+ */
+export function parsePort(text: string): number {
+  const named = SERVICE_PORTS.get(text);
+  if (named !== undefined) return named;
+  const n = parseUintIn(text, 0, 65535);
+  if (n === undefined) throw paramError(`invalid port/service \`${text}' specified`);
+  return n;
+}
+
+/**
+ * A port or `min:max` range (`min:` and `:max` allowed), as libxt_tcp's `parse_tcp_ports`.
+ *
+ * @throws iptables' errors for a bad port or an inverted range.
+ */
+export function parsePortRange(text: string, sep = ':'): { min: number; max: number } {
+  const i = text.indexOf(sep);
+  if (i < 0) {
+    const p = parsePort(text);
+    return { min: p, max: p };
+  }
+  const a = text.slice(0, i);
+  const b = text.slice(i + 1);
+  const min = a === '' ? 0 : parsePort(a);
+  const max = b === '' ? 0xffff : parsePort(b);
+  if (min > max) throw paramError('invalid portrange (min > max)');
+  return { min, max };
+}
+
+/** The prefix length of a contiguous netmask, or -1 (`xtables_ipmask_to_cidr`). */
+export function maskToCidr(mask: number): number {
+  const m = mask >>> 0;
+  let bits = 0;
+  let x = m;
+  while (x & 0x80000000) {
+    bits++;
+    x = (x << 1) >>> 0;
+  }
+  return x === 0 ? bits : -1;
+}
+
+/** A prefix length as a netmask. */
+export function cidrToMask(prefix: number): number {
+  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+}
+
+/**
+ * One `addr[/mask]` of `-s`/`-d` (mask as a prefix length or dotted quad); the address is masked.
+ *
+ * @throws iptables' "host/network not found" or "invalid mask" errors.
+ */
+export function parseAddressMask(text: string): AddressMask {
+  const slash = text.indexOf('/');
+  const addrText = slash < 0 ? text : text.slice(0, slash);
+  let mask = 0xffffffff;
+  if (slash >= 0) {
+    const m = text.slice(slash + 1);
+    if (m.includes('.')) {
+      const dotted = tryParseIpv4(m);
+      if (dotted === undefined) throw paramError(`host/network \`${m}' not found`);
+      mask = dotted;
+    } else {
+      const bits = parseUintIn(m, 0, 32);
+      if (bits === undefined) throw paramError(`invalid mask \`${m}' specified`);
+      mask = cidrToMask(bits);
+    }
+  }
+  const address = tryParseIpv4(addrText);
+  if (address === undefined) throw paramError(`host/network \`${addrText}' not found`);
+  return { address: (address & mask) >>> 0, mask };
+}
+
+/** `-s`/`-d` text: a comma-separated list of {@link parseAddressMask}. */
+export function parseAddressList(text: string): AddressMask[] {
+  return text.split(',').map((t) => parseAddressMask(t));
+}
+
+/** `a.b.c.d/N` (or `/a.b.c.d` for a non-contiguous mask), as iptables-save prints `-s`/`-d`. */
+export function formatAddressMask(a: AddressMask): string {
+  const cidr = maskToCidr(a.mask);
+  return `${formatIpv4(a.address)}/${cidr >= 0 ? cidr : formatIpv4(a.mask)}`;
+}
+
+/** `xtables_ipaddr_to_numeric` + `xtables_ipmask_to_numeric`: no suffix for /32 (conntrack's form). */
+export function formatAddressMaskShort(a: AddressMask): string {
+  const cidr = maskToCidr(a.mask);
+  if (cidr === 32) return formatIpv4(a.address);
+  return `${formatIpv4(a.address)}/${cidr >= 0 ? cidr : formatIpv4(a.mask)}`;
+}
+
+/**
+ * Quotes a string as `xtables_save_string` does: bare when it is only `[A-Za-z0-9_-]` (and
+ * non-empty), otherwise double-quoted with `"`, `\` and `'` backslash-escaped.
+ */
+export function saveString(value: string): string {
+  if (/^[A-Za-z0-9_-]+$/.test(value)) return value;
+  return `"${value.replace(/["\\']/g, (c) => `\\${c}`)}"`;
+}
+
+/** Checks an interface name as `xtables_parse_interface` does. */
+export function checkInterface(name: string): void {
+  if (name.length > 15) throw paramError(`interface name \`${name}' must be shorter than IFNAMSIZ (15)`);
+}
+
+/** True when interface `dev` (or `''` for none) matches an iptables pattern (`eth+` is a prefix). */
+export function ifaceMatches(pattern: string, dev: string | undefined): boolean {
+  const d = dev ?? '';
+  if (pattern.endsWith('+')) return d.startsWith(pattern.slice(0, -1));
+  return d === pattern;
+}

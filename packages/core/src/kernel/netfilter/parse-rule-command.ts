@@ -1,0 +1,611 @@
+import type {
+  AddressMask,
+  IpHeaderMatch,
+  NetfilterMatch,
+  NetfilterTableName,
+  NetfilterTarget,
+} from './netfilter-types.js';
+import { lookupProtocol, protocolName } from './netfilter-names.js';
+import { MATCH_MODULES, protocolMatchName } from './match-modules.js';
+import { STANDARD_TARGETS, TARGET_MODULES } from './target-modules.js';
+import { checkInterface, formatAddressMask, parseAddressList, parseUintIn } from './parse-helpers.js';
+import { paramError, RuleParseError } from './restore-error.js';
+import type { XtModule, XtOption, XtParseContext } from './xt-module.js';
+
+/**
+ * Parses one iptables command line (the words of a rule line of an iptables-restore file) the
+ * way iptables 1.8.9 does: getopt_long with unique-prefix long options, `!` before an option,
+ * extensions loaded by `-m`, `-j` and implicitly by `-p`.
+ *
+ * @remarks Linux equivalent: iptables/iptables.c `do_command4`, xshared.c `do_parse`,
+ * `command_default`, libxtables `xtables_find_match`.
+ */
+
+/** A rule as parsed, before it is placed in a chain: its canonical iptables-save text included. */
+export interface ParsedRule {
+  readonly ip: IpHeaderMatch;
+  readonly matches: readonly NetfilterMatch[];
+  readonly target: NetfilterTarget;
+  /** Canonical iptables-save text after `-A CHAIN `. */
+  readonly spec: string;
+  /** `-c packets bytes` given on the line. */
+  readonly counters?: { readonly packets: number; readonly bytes: number };
+}
+
+/** One iptables command of a restore file. Chains are by name; rule numbers are 1-based. */
+export type RuleCommand =
+  | { readonly op: 'append'; readonly chain: string; readonly rules: readonly ParsedRule[] }
+  | { readonly op: 'insert'; readonly chain: string; readonly num: number; readonly rules: readonly ParsedRule[] }
+  | { readonly op: 'delete'; readonly chain: string; readonly rules: readonly ParsedRule[] }
+  | { readonly op: 'delete-num'; readonly chain: string; readonly num: number }
+  | { readonly op: 'replace'; readonly chain: string; readonly num: number; readonly rule: ParsedRule }
+  | { readonly op: 'new-chain'; readonly chain: string }
+  | { readonly op: 'delete-chain'; readonly chain?: string }
+  | { readonly op: 'flush'; readonly chain?: string }
+  | { readonly op: 'zero'; readonly chain?: string; readonly num?: number }
+  | { readonly op: 'policy'; readonly chain: string; readonly policy: string }
+  | { readonly op: 'rename'; readonly chain: string; readonly newName: string };
+
+interface GlobalOption {
+  readonly name: string;
+  readonly short: string;
+  readonly args: 0 | 1;
+}
+
+const GLOBAL_OPTIONS: readonly GlobalOption[] = [
+  { name: 'append', short: 'A', args: 1 },
+  { name: 'delete', short: 'D', args: 1 },
+  { name: 'check', short: 'C', args: 1 },
+  { name: 'insert', short: 'I', args: 1 },
+  { name: 'replace', short: 'R', args: 1 },
+  { name: 'list', short: 'L', args: 0 },
+  { name: 'list-rules', short: 'S', args: 0 },
+  { name: 'flush', short: 'F', args: 0 },
+  { name: 'zero', short: 'Z', args: 0 },
+  { name: 'new-chain', short: 'N', args: 1 },
+  { name: 'delete-chain', short: 'X', args: 0 },
+  { name: 'rename-chain', short: 'E', args: 1 },
+  { name: 'policy', short: 'P', args: 1 },
+  { name: 'source', short: 's', args: 1 },
+  { name: 'destination', short: 'd', args: 1 },
+  { name: 'src', short: 's', args: 1 },
+  { name: 'dst', short: 'd', args: 1 },
+  { name: 'protocol', short: 'p', args: 1 },
+  { name: 'in-interface', short: 'i', args: 1 },
+  { name: 'jump', short: 'j', args: 1 },
+  { name: 'table', short: 't', args: 1 },
+  { name: 'match', short: 'm', args: 1 },
+  { name: 'numeric', short: 'n', args: 0 },
+  { name: 'out-interface', short: 'o', args: 1 },
+  { name: 'verbose', short: 'v', args: 0 },
+  { name: 'wait', short: 'w', args: 0 },
+  { name: 'wait-interval', short: 'W', args: 0 },
+  { name: 'exact', short: 'x', args: 0 },
+  { name: 'fragments', short: 'f', args: 0 },
+  { name: 'fragment', short: 'f', args: 0 },
+  { name: 'version', short: 'V', args: 0 },
+  { name: 'help', short: 'h', args: 0 },
+  { name: 'line-numbers', short: '0', args: 0 },
+  { name: 'modprobe', short: 'M', args: 1 },
+  { name: 'set-counters', short: 'c', args: 1 },
+  { name: 'goto', short: 'g', args: 1 },
+  { name: 'ipv4', short: '4', args: 0 },
+  { name: 'ipv6', short: '6', args: 0 },
+];
+
+/** Short options and whether they take an argument (iptables' optstring). */
+const SHORT_ARGS: ReadonlyMap<string, 0 | 1> = new Map([
+  ['A', 1], ['C', 1], ['D', 1], ['R', 1], ['I', 1], ['L', 0], ['S', 0], ['M', 1], ['F', 0], ['Z', 0],
+  ['N', 1], ['X', 0], ['E', 1], ['P', 1], ['V', 0], ['h', 0], ['o', 1], ['p', 1], ['s', 1], ['d', 1],
+  ['j', 1], ['i', 1], ['f', 0], ['b', 0], ['v', 0], ['w', 0], ['W', 0], ['n', 0], ['t', 1], ['m', 1],
+  ['x', 0], ['c', 1], ['g', 1], ['4', 0], ['6', 0],
+]);
+
+/** Options that may follow `!`. */
+const INVERTIBLE = new Set(['s', 'd', 'p', 'i', 'o', 'f']);
+
+const RULE_OPTIONS = new Set(['s', 'd', 'p', 'i', 'o', 'f', 'j', 'g', 'm', 'c']);
+
+interface LoadedExtension {
+  readonly module: XtModule<unknown, unknown>;
+  readonly kind: 'match' | 'target';
+  state: unknown;
+  completed: boolean;
+}
+
+/** Options for {@link parseRuleCommand}. */
+export interface ParseRuleCommandOptions {
+  /** The table the line belongs to (`*nat` etc.), for the nat-DROP check. */
+  readonly table: NetfilterTableName;
+}
+
+function hasArg(argv: readonly string[], i: number): boolean {
+  const a = argv[i];
+  return a !== undefined && !a.startsWith('-') && !a.startsWith('!');
+}
+
+function parseRuleNumber(text: string): number {
+  const n = parseUintIn(text, 1, 0x7fffffff);
+  if (n === undefined) throw paramError(`Invalid rule number \`${text}'`);
+  return n;
+}
+
+/**
+ * Parses the words of one command line.
+ *
+ * @throws RuleParseError with iptables' message (the restore loop adds the line number).
+ */
+export function parseRuleCommand(argv: readonly string[], options: ParseRuleCommandOptions): RuleCommand {
+  let command: string | undefined;
+  let chain: string | undefined;
+  let num: number | undefined;
+  let policy: string | undefined;
+  let newName: string | undefined;
+  let invert = false;
+  const seen = new Set<string>();
+  const ip: {
+    src?: string;
+    srcInvert: boolean;
+    dst?: string;
+    dstInvert: boolean;
+    inIface?: string;
+    inIfaceInvert: boolean;
+    outIface?: string;
+    outIfaceInvert: boolean;
+    protocol?: number;
+    protocolInvert: boolean;
+    fragment?: 'fragment' | 'not-fragment';
+  } = { srcInvert: false, dstInvert: false, inIfaceInvert: false, outIfaceInvert: false, protocolInvert: false };
+  const extensions: LoadedExtension[] = [];
+  let target: LoadedExtension | undefined;
+  let jumpTo: string | undefined;
+  let isGoto = false;
+  let counters: { packets: number; bytes: number } | undefined;
+  let protoLoaded = false;
+
+  const ctx = (): XtParseContext => ({ protocol: ip.protocol ?? 0, protocolInvert: ip.protocolInvert });
+
+  const setCommand = (letter: string): void => {
+    if (command !== undefined) throw paramError(`Cannot use -${letter} with -${command}\n`);
+    command = letter;
+  };
+
+  const setOption = (letter: string): void => {
+    if (seen.has(letter)) throw paramError(`multiple -${letter} flags not allowed`);
+    if (invert && !INVERTIBLE.has(letter)) throw paramError(`cannot have ! before -${letter}`);
+    seen.add(letter);
+  };
+
+  const loadMatch = (name: string): void => {
+    const module = MATCH_MODULES.get(name);
+    if (module === undefined) throw paramError(`Couldn't load match \`${name}':No such file or directory\n`);
+    for (const e of extensions) if (e.module.name === name) e.completed = true;
+    extensions.push({ module, kind: 'match', state: module.create(), completed: false });
+  };
+
+  /** Long options currently known, in getopt's merged order: globals, then extensions by load order. */
+  const longOptions = (): { name: string; owner: LoadedExtension | GlobalOption; args: number }[] => {
+    const out: { name: string; owner: LoadedExtension | GlobalOption; args: number }[] = GLOBAL_OPTIONS.map((g) => ({
+      name: g.name,
+      owner: g,
+      args: g.args,
+    }));
+    const seenModules = new Set<string>();
+    const order: LoadedExtension[] = [];
+    for (const e of extensions) {
+      if (!seenModules.has(e.module.name)) {
+        seenModules.add(e.module.name);
+        order.push(e);
+      }
+    }
+    if (target !== undefined) order.push(target);
+    for (const e of order) for (const o of e.module.options as readonly XtOption[]) out.push({ name: o.name, owner: e, args: o.args });
+    return out;
+  };
+
+  const resolveLong = (name: string): { name: string; owner: LoadedExtension | GlobalOption; args: number } | undefined => {
+    const all = longOptions();
+    const exact = all.find((o) => o.name === name);
+    if (exact !== undefined) return exact;
+    const prefixed = all.filter((o) => o.name.startsWith(name));
+    const first = prefixed[0];
+    if (first === undefined) return undefined;
+    // getopt_long accepts an abbreviation when every candidate is the same option (same value).
+    return prefixed.every((o) => optionKey(o) === optionKey(first)) ? first : undefined;
+  };
+
+  let i = 0;
+  while (i < argv.length) {
+    const word = argv[i] ?? '';
+    i++;
+    if (word === '!') {
+      if (invert) throw paramError('multiple consecutive ! not allowed');
+      invert = true;
+      continue;
+    }
+    let letter: string | undefined;
+    let ext: { owner: LoadedExtension; name: string; args: number } | undefined;
+    let inlineArg: string | undefined;
+    if (word.startsWith('--') && word.length > 2) {
+      const eq = word.indexOf('=');
+      const name = eq >= 0 ? word.slice(2, eq) : word.slice(2);
+      if (eq >= 0) inlineArg = word.slice(eq + 1);
+      let found = resolveLong(name);
+      if (found === undefined && !protoLoaded && ip.protocol !== undefined) {
+        // command_default: an unknown option loads the -p protocol's match, then getopt retries.
+        protoLoaded = true;
+        const pm = protocolMatchName(ip.protocol);
+        if (pm !== undefined && !extensions.some((e) => e.module.name === pm)) {
+          loadMatch(pm);
+          found = resolveLong(name);
+        }
+      }
+      if (found === undefined) throw paramError(`unknown option "${word}"`);
+      if ('short' in found.owner) letter = found.owner.short;
+      else ext = { owner: found.owner, name: found.name, args: found.args };
+    } else if (word.startsWith('-') && word.length >= 2) {
+      letter = word[1];
+      if (letter === undefined || !SHORT_ARGS.has(letter)) throw paramError(`unknown option "${word}"`);
+      if (word.length > 2) inlineArg = word.slice(2);
+    } else {
+      throw new RuleParseError('bad-argument', `Bad argument \`${word}'`);
+    }
+
+    if (ext !== undefined) {
+      // Dispatch: the target, or the first not-completed instance of the owning match.
+      let owner: LoadedExtension = ext.owner;
+      if (owner.kind === 'match') {
+        const inst = extensions.find((e) => e.module.name === owner.module.name && !e.completed);
+        if (inst !== undefined) owner = inst;
+      }
+      const args: string[] = [];
+      if (ext.args >= 1) {
+        const a = inlineArg ?? argv[i++];
+        if (a === undefined) throw paramError(`option "${word}" requires an argument`);
+        args.push(a);
+      }
+      if (ext.args === 2 && hasArg(argv, i)) args.push(argv[i++] ?? '');
+      owner.module.parse(owner.state, ext.name, args, invert, ctx());
+      invert = false;
+      continue;
+    }
+
+    const takesArg = SHORT_ARGS.get(letter ?? '') === 1;
+    let optarg: string | undefined;
+    if (takesArg) {
+      optarg = inlineArg ?? argv[i++];
+      if (optarg === undefined) throw paramError(`option "${word}" requires an argument`);
+    }
+    const a = optarg ?? '';
+    switch (letter) {
+      case 'A':
+        setCommand('A');
+        chain = a;
+        break;
+      case 'C':
+        throw paramError('knet: -C (check) is not supported in iptables-restore input');
+      case 'D':
+        setCommand('D');
+        chain = a;
+        if (hasArg(argv, i)) num = parseRuleNumber(argv[i++] ?? '');
+        break;
+      case 'R':
+        setCommand('R');
+        chain = a;
+        if (hasArg(argv, i)) num = parseRuleNumber(argv[i++] ?? '');
+        else throw paramError('-R requires a rule number');
+        break;
+      case 'I':
+        setCommand('I');
+        chain = a;
+        num = hasArg(argv, i) ? parseRuleNumber(argv[i++] ?? '') : 1;
+        break;
+      case 'L':
+      case 'S':
+        throw paramError(`knet: -${letter} (listing) is not supported in iptables-restore input`);
+      case 'F':
+      case 'X':
+      case 'Z':
+        setCommand(letter);
+        if (inlineArg !== undefined) chain = inlineArg;
+        else if (hasArg(argv, i)) chain = argv[i++];
+        if (letter === 'Z' && chain !== undefined && hasArg(argv, i)) num = parseRuleNumber(argv[i++] ?? '');
+        break;
+      case 'N':
+        setCommand('N');
+        if (a.startsWith('-') || a.startsWith('!')) throw paramError(`chain name not allowed to start with \`${a[0]}'`);
+        if (TARGET_MODULES.has(a) || STANDARD_TARGETS.has(a)) throw paramError('chain name may not clash with target name');
+        chain = a;
+        break;
+      case 'E':
+        setCommand('E');
+        chain = a;
+        if (hasArg(argv, i)) newName = argv[i++];
+        else throw paramError('-E requires old-chain-name and new-chain-name');
+        break;
+      case 'P':
+        setCommand('P');
+        chain = a;
+        if (hasArg(argv, i)) policy = argv[i++];
+        else throw paramError('-P requires a chain and a policy');
+        break;
+      case 's':
+        setOption('s');
+        // Addresses are resolved after the whole line is read (xtables_ipparse_multiple).
+        ip.src = a;
+        ip.srcInvert = invert;
+        break;
+      case 'd':
+        setOption('d');
+        ip.dst = a;
+        ip.dstInvert = invert;
+        break;
+      case 'p': {
+        setOption('p');
+        const p = lookupProtocol(a);
+        if (p === undefined) throw paramError(`unknown protocol "${a.toLowerCase()}" specified`);
+        if (p === 0 && invert) throw paramError('rule would never match protocol');
+        ip.protocol = p;
+        ip.protocolInvert = invert;
+        break;
+      }
+      case 'i':
+        setOption('i');
+        checkInterface(a);
+        ip.inIface = a;
+        ip.inIfaceInvert = invert;
+        break;
+      case 'o':
+        setOption('o');
+        checkInterface(a);
+        ip.outIface = a;
+        ip.outIfaceInvert = invert;
+        break;
+      case 'f':
+        setOption('f');
+        ip.fragment = invert ? 'not-fragment' : 'fragment';
+        break;
+      case 'j':
+      case 'g': {
+        setOption('j');
+        if (letter === 'g') isGoto = true;
+        jumpTo = a;
+        const module = TARGET_MODULES.get(a);
+        if (module !== undefined && !isGoto) target = { module, kind: 'target', state: module.create(), completed: false };
+        break;
+      }
+      case 'm':
+        if (invert) throw paramError('unexpected ! flag before --match');
+        loadMatch(a);
+        break;
+      case 't':
+        throw paramError('The -t option cannot be used in iptables-restore.\n');
+      case 'c': {
+        setOption('c');
+        const bytesText = hasArg(argv, i) ? argv[i++] : undefined;
+        if (bytesText === undefined) throw paramError('-c requires packet and byte counter');
+        const p = parseUintIn(a, 0, Number.MAX_SAFE_INTEGER);
+        if (p === undefined) throw paramError('-c packet counter not numeric');
+        const b = parseUintIn(bytesText, 0, Number.MAX_SAFE_INTEGER);
+        if (b === undefined) throw paramError('-c byte counter not numeric');
+        counters = { packets: p, bytes: b };
+        break;
+      }
+      case 'M':
+      case 'n':
+      case 'v':
+      case 'x':
+      case 'w':
+      case 'W':
+      case '4':
+      case '0':
+        break;
+      case '6':
+        throw paramError('This is the IPv4 version of iptables.');
+      default:
+        throw paramError(`unknown option "${word}"`);
+    }
+    invert = false;
+  }
+
+  // do_parse after the option loop, in iptables' order.
+  if ((options.table === 'nat' && jumpTo === 'DROP') || (options.table === 'nat' && command === 'P' && policy === 'DROP')) {
+    throw natDrop();
+  }
+  const c = ctx();
+  const matches = extensions.map((e) => e.module.finish(e.state, c) as NetfilterMatch);
+  let tgt: NetfilterTarget;
+  if (jumpTo === undefined) tgt = { kind: 'none' };
+  else if (isGoto) tgt = { kind: 'goto', chain: jumpTo };
+  else if (target !== undefined) tgt = target.module.finish(target.state, c) as NetfilterTarget;
+  else if (jumpTo === 'ACCEPT' || jumpTo === 'DROP' || jumpTo === 'RETURN') tgt = { kind: jumpTo };
+  else tgt = { kind: 'jump', chain: jumpTo };
+  if (command === undefined) throw paramError('no command specified');
+  if (invert) throw paramError('nothing appropriate following !');
+  const ruleCommand = command === 'A' || command === 'I' || command === 'R' || (command === 'D' && num === undefined);
+  const srcList = parseAddressList(ip.src ?? (ruleCommand ? '0.0.0.0/0' : '0.0.0.0/0'));
+  const dstList = parseAddressList(ip.dst ?? '0.0.0.0/0');
+  if ((srcList.length > 1 || dstList.length > 1) && (ip.srcInvert || ip.dstInvert)) {
+    throw paramError('! not allowed with multiple source or destination IP addresses');
+  }
+  if (command === 'R' && (srcList.length !== 1 || dstList.length !== 1)) {
+    throw paramError('Replacement rule does not specify a unique address');
+  }
+  if (!ruleCommand) {
+    for (const l of seen) if (RULE_OPTIONS.has(l)) throw paramError(`Illegal option \`-${l}' with this command`);
+  }
+  const name = chain ?? '';
+  if (name.length >= 29) throw paramError(`chain name \`${name}' too long (must be under 29 chars)`);
+  switch (command) {
+    case 'N':
+      return { op: 'new-chain', chain: name };
+    case 'X':
+      return chain === undefined ? { op: 'delete-chain' } : { op: 'delete-chain', chain };
+    case 'F':
+      return chain === undefined ? { op: 'flush' } : { op: 'flush', chain };
+    case 'Z':
+      return { op: 'zero', ...(chain !== undefined ? { chain } : {}), ...(num !== undefined ? { num } : {}) };
+    case 'E':
+      if (newName !== undefined && newName.length >= 29) {
+        throw paramError(`chain name \`${newName}' too long (must be under 29 chars)`);
+      }
+      return { op: 'rename', chain: name, newName: newName ?? '' };
+    case 'P':
+      return { op: 'policy', chain: name, policy: policy ?? '' };
+    case 'D':
+      if (num !== undefined) return { op: 'delete-num', chain: name, num };
+      break;
+  }
+  if (name === 'PREROUTING' || name === 'INPUT') {
+    if (ip.outIface !== undefined) throw paramError(`Can't use -o with ${name}\n`);
+  }
+  if (name === 'POSTROUTING' || name === 'OUTPUT') {
+    if (ip.inIface !== undefined) throw paramError(`Can't use -i with ${name}\n`);
+  }
+
+  const rules: ParsedRule[] = [];
+  const srcs: (AddressMask | undefined)[] = ip.src !== undefined ? srcList : [undefined];
+  const dsts: (AddressMask | undefined)[] = ip.dst !== undefined ? dstList : [undefined];
+  for (const s of srcs) {
+    for (const d of dsts) {
+      const header: IpHeaderMatch = {
+        ...(s !== undefined ? { src: s } : {}),
+        srcInvert: ip.srcInvert,
+        ...(d !== undefined ? { dst: d } : {}),
+        dstInvert: ip.dstInvert,
+        ...(ip.inIface !== undefined ? { inIface: ip.inIface } : {}),
+        inIfaceInvert: ip.inIfaceInvert,
+        ...(ip.outIface !== undefined ? { outIface: ip.outIface } : {}),
+        outIfaceInvert: ip.outIfaceInvert,
+        ...(ip.protocol !== undefined ? { protocol: ip.protocol } : {}),
+        protocolInvert: ip.protocolInvert,
+        ...(ip.fragment !== undefined ? { fragment: ip.fragment } : {}),
+      };
+      rules.push({
+        ip: header,
+        matches,
+        target: tgt,
+        spec: formatRuleSpec(header, matches, tgt),
+        ...(counters !== undefined ? { counters } : {}),
+      });
+    }
+  }
+  const first = rules[0] as ParsedRule;
+  switch (command) {
+    case 'A':
+      return { op: 'append', chain: name, rules };
+    case 'I':
+      return { op: 'insert', chain: name, num: num ?? 1, rules };
+    case 'R':
+      if (rules.length > 1) throw paramError('Replacement rule does not specify a unique address');
+      return { op: 'replace', chain: name, num: num ?? 1, rule: first };
+    default:
+      return { op: 'delete', chain: name, rules };
+  }
+}
+
+function optionKey(o: { name: string; owner: LoadedExtension | GlobalOption }): string {
+  return 'short' in o.owner ? `-${o.owner.short}` : `${o.owner.module.name}:${o.name}`;
+}
+
+function natDrop(): RuleParseError {
+  return paramError('\nThe "nat" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n');
+}
+
+/**
+ * The canonical iptables-save text of a rule (without `-A CHAIN`).
+ *
+ * @remarks Linux equivalent: iptables/iptables.c `print_rule4` in save mode: addresses,
+ * interfaces, protocol, fragment flag, then each match as `-m NAME` and its options, then the
+ * target.
+ */
+export function formatRuleSpec(ip: IpHeaderMatch, matches: readonly NetfilterMatch[], target: NetfilterTarget): string {
+  let out = '';
+  if (ip.src !== undefined && (ip.src.mask !== 0 || ip.srcInvert)) out += `${ip.srcInvert ? ' !' : ''} -s ${formatAddressMask(ip.src)}`;
+  else if (ip.src === undefined && ip.srcInvert) out += ' ! -s 0.0.0.0/0';
+  if (ip.dst !== undefined && (ip.dst.mask !== 0 || ip.dstInvert)) out += `${ip.dstInvert ? ' !' : ''} -d ${formatAddressMask(ip.dst)}`;
+  else if (ip.dst === undefined && ip.dstInvert) out += ' ! -d 0.0.0.0/0';
+  if (ip.inIface !== undefined && ip.inIface !== '') out += `${ip.inIfaceInvert ? ' !' : ''} -i ${ip.inIface}`;
+  if (ip.outIface !== undefined && ip.outIface !== '') out += `${ip.outIfaceInvert ? ' !' : ''} -o ${ip.outIface}`;
+  if (ip.protocol !== undefined && ip.protocol !== 0) out += `${ip.protocolInvert ? ' !' : ''} -p ${protocolName(ip.protocol)}`;
+  if (ip.fragment !== undefined) out += ip.fragment === 'not-fragment' ? ' ! -f' : ' -f';
+  for (const m of matches) {
+    const module = MATCH_MODULES.get(m.kind);
+    out += ` -m ${m.kind}${module !== undefined ? module.save(m) : ''}`;
+  }
+  switch (target.kind) {
+    case 'none':
+      break;
+    case 'jump':
+      out += ` -j ${target.chain}`;
+      break;
+    case 'goto':
+      out += ` -g ${target.chain}`;
+      break;
+    case 'ACCEPT':
+    case 'DROP':
+    case 'RETURN':
+      out += ` -j ${target.kind}`;
+      break;
+    default: {
+      const module = TARGET_MODULES.get(target.kind);
+      out += ` -j ${target.kind}${module !== undefined ? module.save(target) : ''}`;
+    }
+  }
+  return out.startsWith(' ') ? out.slice(1) : out;
+}
+
+/** Parses the rule part of a command line into a {@link ParsedRule} (for tests and callers building rules). */
+export function parseRuleSpec(text: string, table: NetfilterTableName = 'filter'): ParsedRule {
+  const cmd = parseRuleCommand(['-A', 'X', ...splitRuleWords(text)], { table });
+  if (cmd.op !== 'append' || cmd.rules.length !== 1) throw paramError('expected exactly one rule');
+  return cmd.rules[0] as ParsedRule;
+}
+
+/**
+ * Splits a line into words as iptables-restore's `add_param_to_argv` does: blanks (space, tab,
+ * newline) separate words; `"` opens a quote in which `\` escapes the next character; the closing
+ * quote ends the word (an empty `""` is a word); outside quotes `\` is literal; an unterminated
+ * quote runs to the end of the line, newline included.
+ */
+export function splitRuleWords(line: string): string[] {
+  const words: string[] = [];
+  let buf = '';
+  let quote = false;
+  let escaped = false;
+  for (const ch of line) {
+    if (quote) {
+      if (escaped) {
+        buf += ch;
+        escaped = false;
+        continue;
+      }
+      if (ch === '\\') {
+        escaped = true;
+        continue;
+      }
+      if (ch === '"') {
+        quote = false;
+        words.push(buf);
+        buf = '';
+        continue;
+      }
+      buf += ch;
+      continue;
+    }
+    if (ch === '"') {
+      quote = true;
+      continue;
+    }
+    if (ch === ' ' || ch === '\t' || ch === '\n') {
+      if (buf.length > 0) {
+        words.push(buf);
+        buf = '';
+      }
+      continue;
+    }
+    buf += ch;
+  }
+  if (buf.length > 0) words.push(buf);
+  return words;
+}
