@@ -63,3 +63,5 @@ export { createHostLocalCniPlugin, loadHostLocalConfig, parseResolvConf, gcValid
 export type { HostLocalCniPluginOptions } from './cni/host-local-cni-plugin.js';
 export { FileIpamStore, findFlockCommand, IPAM_LOCKFILE_NAME } from './ipam/file-ipam-store.js';
 export type { FileIpamStoreOptions, FileIpamLocking } from './ipam/file-ipam-store.js';
+export { cniConformanceCases, cniConformanceSkipReason } from './cni/conformance.js';
+export type { CniConformanceOptions, CniConformanceCase, CniConformanceContext } from './cni/conformance.js';

@@ -52,12 +52,20 @@ export async function ensureBridge(host: Host, netns: string, options: EnsureBri
  * longer follows the lowest port MAC.
  *
  * @remarks A concurrent ADD that added the same address first (`EEXIST`) is fine, as upstream
- * ignores `EEXIST`.
+ * ignores `EEXIST`. `mac` is the MAC to pin: the bridge plugin pins the MAC it read when it
+ * created the bridge (its `br` object is not re-read), so a bridge that took its first port's
+ * MAC meanwhile gets its own random MAC back; without `mac` the current one is pinned.
  * @throws KnetError `EEXIST` `"cbr0" already has an IP address different from 10.244.1.1/24`;
  * `ENODEV` when the bridge is gone.
  * @see containernetworking/plugins plugins/main/bridge/bridge.go `ensureAddr`
  */
-export async function ensureBridgeAddr(host: Host, netns: string, bridge: string, cidr: string, options: { readonly forceAddress?: boolean } = {}): Promise<void> {
+export async function ensureBridgeAddr(
+  host: Host,
+  netns: string,
+  bridge: string,
+  cidr: string,
+  options: { readonly forceAddress?: boolean; readonly mac?: Mac } = {},
+): Promise<void> {
   const [ip, len] = cidr.split('/');
   const mine = (await host.addrList(netns)).filter((a) => a.dev === bridge);
   if (!mine.some((a) => a.local === ip && String(a.prefixlen) === len)) {
@@ -79,7 +87,7 @@ export async function ensureBridgeAddr(host: Host, netns: string, bridge: string
   }
   const br = (await host.linkList(netns)).find((l) => l.name === bridge);
   if (br === undefined) throw new KnetError('ENODEV', `Cannot find device "${bridge}"`, { netns, dev: bridge });
-  await host.linkSet(netns, bridge, { mac: br.mac });
+  await host.linkSet(netns, bridge, { mac: options.mac ?? br.mac });
 }
 
 /** Options of {@link setupVeth}. */

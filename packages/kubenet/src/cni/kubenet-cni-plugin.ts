@@ -82,11 +82,13 @@ function formatRoute(r: CniRoute): string {
  * @remarks
  * Linux equivalent: kubenet's `setup()` — `net.ipv6.conf.default.dad_transmits=0` in the pod,
  * the loopback plugin (`lo` up), then the bridge plugin with host-local:
- * - ADD: the bridge (`cbr0` by default; created, `promiscMode`, `accept_ra=0`, up), a veth pair
+ * - ADD: the bridge (`cbr0` by default; created, `promiscMode`, `accept_ra=0`, up; its MAC
+ *   read), a veth pair
  *   (`CNI_IFNAME` in the pod, `veth` + 8 hex on the node, up, `accept_ra=0`, enslaved, hairpin
  *   flag), host-local ADD, then in the pod `accept_dad=0`, `arp_notify=1`, the address, the
  *   interface up and the routes (a route without `gw` goes via the first gateway), then with
- *   `isGateway` the gateway address on the bridge, the MAC pin and `net.ipv4.ip_forward=1`, and
+ *   `isGateway` the gateway address on the bridge, the MAC read at creation pinned (as bridge.go
+ *   does with its stale link object) and `net.ipv4.ip_forward=1`, and
  *   kubenet's `net.bridge.bridge-nf-call-iptables=1` (best effort). The result is shaped like
  *   bridge's: interfaces `[bridge, host veth, container]` with their MACs (the container's with
  *   `sandbox` = `CNI_NETNS`), each IP with `interface: 2` and its gateway, host-local's routes,
@@ -137,6 +139,8 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
     await host.linkSet(pod, 'lo', { up: true });
 
     await ensureBridge(host, hostNs, { name: conf.bridge, ...(conf.mtu !== undefined ? { mtu: conf.mtu } : {}), promisc: conf.promiscMode });
+    // bridge.go keeps the link it read here and later pins this MAC, not the current one.
+    const bridgeMac = (await host.linkList(hostNs)).find((l) => l.name === conf.bridge)?.mac;
     const hostVeth = await setupVeth(host, {
       podNetns: pod,
       ifname: a.ifname,
@@ -177,7 +181,10 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
 
       if (conf.isGateway) {
         for (const { ip, gateway } of ips) {
-          if (gateway !== undefined) await ensureBridgeAddr(host, hostNs, conf.bridge, `${gateway}/${ip.prefixlen}`, { forceAddress: conf.forceAddress });
+          if (gateway !== undefined) await ensureBridgeAddr(host, hostNs, conf.bridge, `${gateway}/${ip.prefixlen}`, {
+            forceAddress: conf.forceAddress,
+            ...(bridgeMac !== undefined ? { mac: bridgeMac } : {}),
+          });
         }
         await host.sysctlSet(hostNs, 'net.ipv4.ip_forward', '1');
       }
