@@ -567,7 +567,7 @@ export class ConntrackTable implements NatIndex {
   }
 
   private sourceKey(t: ConntrackTuple, zone: number): string {
-    return `${zone}|${t.protocol}|${t.src}|${t.protocol === IPPROTO_ICMP ? t.id : t.sport}`;
+    return String.fromCharCode(t.src >>> 16, t.src & 0xffff, t.protocol === IPPROTO_ICMP ? t.id : t.sport, t.protocol, zone & 0xffff, zone >>> 16);
   }
 
   private countInvalid(ct: PacketCt): PacketCt {

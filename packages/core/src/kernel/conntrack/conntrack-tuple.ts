@@ -128,7 +128,22 @@ export function tuplesEqual(a: ConntrackTuple, b: ConntrackTuple): boolean {
   );
 }
 
-/** The hash key of a tuple in a zone: what the conntrack hash table is indexed by. */
+/**
+ * The hash key of a tuple in a zone: what the conntrack table is indexed by. A short string of
+ * 16-bit code units (not meant for display), cheap to hash and to compare.
+ */
 export function tupleKey(t: ConntrackTuple, zone: number): string {
-  return `${zone}|${t.protocol}|${t.src}|${t.dst}|${t.sport}|${t.dport}|${t.id}|${t.type}|${t.code}`;
+  return String.fromCharCode(
+    t.src >>> 16,
+    t.src & 0xffff,
+    t.dst >>> 16,
+    t.dst & 0xffff,
+    t.sport,
+    t.dport,
+    t.id,
+    (t.type << 8) | t.code,
+    t.protocol,
+    zone & 0xffff,
+    zone >>> 16,
+  );
 }
