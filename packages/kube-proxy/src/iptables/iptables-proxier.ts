@@ -334,24 +334,62 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
     };
   }
 
-  /** Brings the per-Service cache up to date; returns the Services that changed. */
-  function updateEntries(input: ProxyInput): Set<string> {
-    const slicesBySvc = new Map<string, ProxyEndpointSlice[]>();
-    for (const s of input.endpointSlices) {
+  // Inputs of the previous sync, to skip work for objects that did not change: the Services
+  // with their keys by position, and the slices of this family grouped by Service.
+  let prevServices: readonly ProxyService[] = [];
+  let prevServiceKeys: string[] = [];
+  let prevSlices: readonly ProxyEndpointSlice[] = [];
+  let slicesBySvc = new Map<string, ProxyEndpointSlice[]>();
+
+  /** Groups the input's slices by Service, regrouping only the Services whose slices moved. */
+  function groupSlices(slices: readonly ProxyEndpointSlice[]): Map<string, ProxyEndpointSlice[]> {
+    if (slices === prevSlices) return slicesBySvc;
+    if (slices.length === prevSlices.length) {
+      const dirty = new Map<string, [string, string]>();
+      for (let i = 0; i < slices.length && dirty.size <= 64; i++) {
+        const a = prevSlices[i] as ProxyEndpointSlice;
+        const b = slices[i] as ProxyEndpointSlice;
+        if (a === b) continue;
+        if (a.addressType === o.family) dirty.set(`${a.namespace}/${a.serviceName}`, [a.namespace, a.serviceName]);
+        if (b.addressType === o.family) dirty.set(`${b.namespace}/${b.serviceName}`, [b.namespace, b.serviceName]);
+      }
+      if (dirty.size <= 64) {
+        for (const [key, [ns, name]] of dirty) {
+          const list = slices.filter((s) => s.serviceName === name && s.namespace === ns && s.addressType === o.family);
+          if (list.length === 0) slicesBySvc.delete(key);
+          else slicesBySvc.set(key, list);
+        }
+        prevSlices = slices;
+        return slicesBySvc;
+      }
+    }
+    const groups = new Map<string, ProxyEndpointSlice[]>();
+    for (const s of slices) {
       if (s.addressType !== o.family) continue;
       const key = `${s.namespace}/${s.serviceName}`;
-      const list = slicesBySvc.get(key);
-      if (list === undefined) slicesBySvc.set(key, [s]);
+      const list = groups.get(key);
+      if (list === undefined) groups.set(key, [s]);
       else list.push(s);
     }
+    prevSlices = slices;
+    slicesBySvc = groups;
+    return groups;
+  }
+
+  /** Brings the per-Service cache up to date; returns the Services that changed. */
+  function updateEntries(input: ProxyInput): Set<string> {
+    const groups = groupSlices(input.endpointSlices);
     const changed = new Set<string>();
     const seen = new Set<string>();
+    const keys: string[] = new Array<string>(input.services.length);
     const endpointOptions = { family: o.family, nodeName: o.nodeName, featureGates: o.gates };
-    for (const svc of input.services) {
-      const key = `${svc.namespace}/${svc.name}`;
+    for (let i = 0; i < input.services.length; i++) {
+      const svc = input.services[i] as ProxyService;
+      const key = prevServices[i] === svc ? (prevServiceKeys[i] as string) : `${svc.namespace}/${svc.name}`;
+      keys[i] = key;
       if (seen.has(key)) continue;
       seen.add(key);
-      const slices = slicesBySvc.get(key) ?? NO_SLICES;
+      const slices = groups.get(key) ?? NO_SLICES;
       const e = entries.get(key);
       if (e === undefined) {
         const ports = buildServicePorts(svc, o.family, o.gates);
@@ -379,7 +417,7 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
         e.portsFingerprint = fp;
       }
       let epChanged = false;
-      if (!sameRefs(e.slices, slices)) {
+      if (e.slices !== slices && !sameRefs(e.slices, slices)) {
         const fp = slicesFingerprint(slices);
         if (fp !== (e.slicesFingerprint ?? slicesFingerprint(e.slices))) {
           epChanged = true;
@@ -393,7 +431,9 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
         e.rendered = e.ports.map(() => undefined);
       }
     }
-    for (const key of [...entries.keys()]) if (!seen.has(key)) entries.delete(key);
+    prevServices = input.services;
+    prevServiceKeys = keys;
+    if (entries.size !== seen.size) for (const key of [...entries.keys()]) if (!seen.has(key)) entries.delete(key);
     // Keep the cache in input order (upstream iterates a map; the order is not part of the contract).
     if (!sameOrder(entries, seen)) {
       const reordered = [...seen].map((k) => [k, entries.get(k) as ServiceEntry] as const);

@@ -256,18 +256,27 @@ export function renderServicePort(
   }
 
   return {
-    capture: capture.join(''),
+    capture: flatten(capture.join('')),
     captureLines: capture.length,
-    filter: filter.join(''),
+    filter: flatten(filter.join('')),
     filterLines: filter.length,
-    chainDecls: decls.join(''),
+    chainDecls: flatten(decls.join('')),
     chains,
-    chainRules: rules.join(''),
+    chainRules: flatten(rules.join('')),
     chainRuleLines: rules.length,
     noLocalInternal,
     noLocalExternal,
     largeClusterMode: large,
   };
+}
+
+/**
+ * Reading a character makes V8 flatten a concatenated string in place; done once here, every
+ * later sync copies the cached text instead of walking the concatenation again.
+ */
+function flatten(text: string): string {
+  if (text.length > 0) text.charCodeAt(0);
+  return text;
 }
 
 const PROBABILITIES: string[] = ['<bad value>'];
