@@ -341,6 +341,7 @@ export class ConntrackTable implements NatIndex {
     this.hash.set(origKey, { entry: e, direction: 0 });
     this.hash.set(replyKey, { entry: e, direction: 1 });
     this.live.add(e);
+    if (e.has(IPS.SRC_NAT_DONE)) this.bindSource(e);
     this.stats.insert++;
     return ct;
   }
@@ -547,8 +548,16 @@ export class ConntrackTable implements NatIndex {
     return bucket === undefined ? [] : [...bucket].reverse().filter((e) => !e.expired(this.clock));
   }
 
-  /** @internal */
+  /**
+   * @internal Linux adds the binding at setup; knet adds it when the entry is confirmed (see
+   * `confirm`), so that a connection whose first packet never made it leaves nothing behind. In a
+   * single-threaded simulation no other unconfirmed connection can be looking at it meanwhile.
+   */
   addSourceBinding(entry: ConntrackEntry): void {
+    if (entry.confirmed && !entry.dying) this.bindSource(entry);
+  }
+
+  private bindSource(entry: ConntrackEntry): void {
     const k = this.sourceKey(entry.original, entry.zone);
     const bucket = this.bySource.get(k);
     if (bucket === undefined) this.bySource.set(k, [entry]);
