@@ -6,7 +6,7 @@
  */
 
 // addresses
-export { parseIpSloppy, parseCidrSloppy, cidrContainsIp } from './ip/parse-ip-sloppy.js';
+export { parseIpSloppy, parseCidrSloppy, formatIpSloppy, cidrContainsIp } from './ip/parse-ip-sloppy.js';
 export type { IpFamily, ParsedIp, ParsedCidr } from './ip/parse-ip-sloppy.js';
 
 // the shared front end: Services and EndpointSlices as kube-proxy reads them

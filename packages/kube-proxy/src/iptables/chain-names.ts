@@ -93,6 +93,12 @@ const SERVICE_CHAIN_PREFIXES = ['KUBE-SVC-', 'KUBE-SVL-', 'KUBE-SEP-', 'KUBE-FW-
  *
  * @remarks Linux equivalent: none.
  * @see kubernetes pkg/proxy/iptables/proxier.go isServiceChainName
+ * @example
+ * ```ts
+ * import { isServiceChainName } from '@knet/kube-proxy';
+ * isServiceChainName('KUBE-SEP-SXIVWICOYRO3J4NJ'); // true
+ * isServiceChainName('KUBE-SERVICES'); // false
+ * ```
  */
 export function isServiceChainName(chain: string): boolean {
   for (const p of SERVICE_CHAIN_PREFIXES) if (chain.startsWith(p)) return true;

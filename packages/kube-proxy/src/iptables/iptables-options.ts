@@ -123,6 +123,11 @@ function detectorArgs(d: LocalTrafficDetector): { ifLocal: string; ifNotLocal: s
  * @remarks Linux equivalent: none.
  * @throws KnetError `EINVAL` for an empty node name, a node IP that is not an address, or a bad
  * masquerade bit (`details.field` names the option).
+ * @example
+ * ```ts
+ * import { resolveIptablesOptions } from '@knet/kube-proxy';
+ * resolveIptablesOptions({ nodeName: 'node-a', clusterCIDR: '10.244.0.0/16' }).detector; // { ifLocal: '-s 10.244.0.0/16', ifNotLocal: '! -s 10.244.0.0/16' }
+ * ```
  */
 export function resolveIptablesOptions(options: IptablesProxierOptions): ResolvedIptablesOptions {
   if (options.nodeName === '') throw new KnetError('EINVAL', 'nodeName must not be empty', { field: 'nodeName' });

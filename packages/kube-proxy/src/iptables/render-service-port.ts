@@ -44,6 +44,13 @@ export interface ServicePortRenderContext {
  * @remarks Linux equivalent: none; the lines are iptables-restore input.
  * @see kubernetes pkg/proxy/iptables/proxier.go syncProxyRules, writeServiceToEndpointRules
  * @see /work/shared/facts/kube-proxy.md sections 2.6–2.8
+ * @example
+ * ```ts
+ * import { buildServicePorts, renderServicePort, resolveIptablesOptions } from '@knet/kube-proxy';
+ * const [port] = buildServicePorts({ namespace: 'ns6', name: 'svc6', clusterIP: '172.30.0.46', ports: [{ name: 'p80', protocol: 'TCP', port: 80 }] }, 'IPv4');
+ * const r = renderServicePort(port!, [], { options: resolveIptablesOptions({ nodeName: 'n' }), nodeLabels: undefined, largeClusterMode: false });
+ * r.filter; // '-A KUBE-SERVICES -m comment --comment "ns6/svc6:p80 has no endpoints" -m tcp -p tcp -d 172.30.0.46 --dport 80 -j REJECT\n'
+ * ```
  */
 export function renderServicePort(
   svc: ServicePortInfo,

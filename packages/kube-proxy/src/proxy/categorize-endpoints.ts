@@ -65,6 +65,18 @@ function availableForTopology(ep: EndpointInfo, mode: TopologyMode, nodeName: st
  * - Linux equivalent: none.
  * @see kubernetes pkg/proxy/topology.go CategorizeEndpoints
  * @see /work/shared/facts/kube-proxy.md section 1.3
+ * @example
+ * ```ts
+ * import { buildServiceEndpoints, buildServicePorts, categorizeEndpoints } from '@knet/kube-proxy';
+ * const [port] = buildServicePorts({ namespace: 'ns', name: 's', clusterIP: '10.96.0.1', internalTrafficPolicy: 'Local', ports: [{ protocol: 'TCP', port: 80 }] }, 'IPv4');
+ * const eps = buildServiceEndpoints(
+ *   [{ namespace: 'ns', name: 's-1', serviceName: 's', addressType: 'IPv4', ports: [{ port: 8080 }],
+ *      endpoints: [{ addresses: ['10.244.1.5'], nodeName: 'node-a' }, { addresses: ['10.244.2.5'], nodeName: 'node-b' }] }],
+ *   { family: 'IPv4', nodeName: 'node-a' });
+ * const c = categorizeEndpoints(eps.get('ns/s/TCP') ?? [], port!, { nodeName: 'node-a' });
+ * c.localEndpoints?.map((e) => e.endpoint); // ['10.244.1.5:8080']
+ * c.clusterEndpoints; // undefined: an internal-only Service with iTP Local never uses them
+ * ```
  */
 export function categorizeEndpoints(endpoints: readonly EndpointInfo[], svc: ServicePortInfo, node: CategorizeNode): CategorizedEndpoints {
   const { nodeName } = node;

@@ -121,6 +121,12 @@ export function buildServiceEndpoints(slices: readonly ProxyEndpointSlice[], opt
  * Groups EndpointSlices by their Service (`namespace/serviceName`), keeping input order.
  *
  * @remarks Linux equivalent: none.
+ * @example
+ * ```ts
+ * import { groupSlicesByService } from '@knet/kube-proxy';
+ * const groups = groupSlicesByService([{ namespace: 'ns', name: 's-1', serviceName: 's', addressType: 'IPv4', ports: [], endpoints: [] }]);
+ * [...groups.keys()]; // ['ns/s']
+ * ```
  */
 export function groupSlicesByService(slices: readonly ProxyEndpointSlice[]): Map<string, ProxyEndpointSlice[]> {
   const out = new Map<string, ProxyEndpointSlice[]>();
@@ -139,6 +145,15 @@ export function groupSlicesByService(slices: readonly ProxyEndpointSlice[]): Map
  *
  * @remarks Linux equivalent: none.
  * @see kubernetes pkg/proxy/endpointschangetracker.go EndpointsMap
+ * @example
+ * ```ts
+ * import { buildEndpointsMap } from '@knet/kube-proxy';
+ * const map = buildEndpointsMap(
+ *   [{ namespace: 'ns1', name: 'ep1-1', serviceName: 'ep1', addressType: 'IPv4', ports: [{ name: 'p11', port: 11, protocol: 'UDP' }],
+ *      endpoints: [{ addresses: ['10.1.1.1'] }, { addresses: ['10.1.1.11'] }] }],
+ *   { family: 'IPv4', nodeName: 'test-node' });
+ * map.get('ns1/ep1:p11/UDP')?.map((e) => e.endpoint); // ['10.1.1.11:11', '10.1.1.1:11'] (a string sort)
+ * ```
  */
 export function buildEndpointsMap(slices: readonly ProxyEndpointSlice[], options: BuildEndpointsOptions): Map<string, EndpointInfo[]> {
   const out = new Map<string, EndpointInfo[]>();
@@ -156,6 +171,15 @@ export function buildEndpointsMap(slices: readonly ProxyEndpointSlice[], options
  * Linux equivalent: none; `GET :<healthCheckNodePort>/` answers 200 with `localEndpoints: N`
  * when N > 0, else 503. Terminating or not-ready endpoints do not count.
  * @see kubernetes pkg/proxy/endpointschangetracker.go LocalReadyEndpoints
+ * @example
+ * ```ts
+ * import { buildEndpointsMap, localReadyEndpoints } from '@knet/kube-proxy';
+ * const map = buildEndpointsMap(
+ *   [{ namespace: 'ns', name: 's-1', serviceName: 's', addressType: 'IPv4', ports: [{ name: 'a', port: 1 }, { name: 'b', port: 2 }],
+ *      endpoints: [{ addresses: ['10.244.1.5'], nodeName: 'node-a' }] }],
+ *   { family: 'IPv4', nodeName: 'node-a' });
+ * localReadyEndpoints(map).get('ns/s'); // 1 (one IP, whatever the number of ports)
+ * ```
  */
 export function localReadyEndpoints(endpointsMap: ReadonlyMap<string, readonly EndpointInfo[]>): Map<string, number> {
   const ips = new Map<string, Set<string>>();

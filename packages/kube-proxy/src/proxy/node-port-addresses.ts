@@ -60,6 +60,12 @@ export function parseNodePortAddresses(family: IpFamily, cidrStrings: readonly s
  *
  * @remarks Linux equivalent: `ip -o addr` filtered by the prefixes.
  * @see kubernetes pkg/proxy/util/nodeport_addresses.go GetNodeIPs
+ * @example
+ * ```ts
+ * import { nodePortIPs, parseNodePortAddresses } from '@knet/kube-proxy';
+ * const npa = parseNodePortAddresses('IPv4', ['192.168.0.0/24', '127.0.0.1/32']);
+ * nodePortIPs(npa, ['127.0.0.1', '192.168.0.2', '192.168.1.2']).map((ip) => ip.text); // ['192.168.0.2', '127.0.0.1']
+ * ```
  */
 export function nodePortIPs(npa: NodePortAddresses, localAddresses: readonly string[]): ParsedIp[] {
   const parsed = localAddresses.map((a) => parseIpSloppy(a)).filter((a): a is ParsedIp => a !== undefined);
@@ -76,7 +82,12 @@ export function nodePortIPs(npa: NodePortAddresses, localAddresses: readonly str
   return out;
 }
 
-/** True for 127.0.0.0/8 and ::1 (Go's `net.IP.IsLoopback`). */
+/** True for 127.0.0.0/8 and ::1 (Go's `net.IP.IsLoopback`). * @example
+ * ```ts
+ * import { isLoopback, parseIpSloppy } from '@knet/kube-proxy';
+ * isLoopback(parseIpSloppy('127.0.0.53')!); // true
+ * ```
+ */
 export function isLoopback(ip: ParsedIp): boolean {
   if (ip.family === 'IPv4') return ip.bytes[0] === 127;
   for (let i = 0; i < 15; i++) if (ip.bytes[i] !== 0) return false;
@@ -93,6 +104,11 @@ export function isLoopback(ip: ParsedIp): boolean {
  * Upstream's unit tests set the field directly and skip this step; knet's renderer does too,
  * so callers that model a real kube-proxy start-up apply this first.
  * @see kubernetes pkg/proxy/iptables/proxier.go NewProxier, NewDualStackProxier
+ * @example
+ * ```ts
+ * import { resolveLocalhostNodePorts } from '@knet/kube-proxy';
+ * resolveLocalhostNodePorts('IPv4', true, ['192.168.0.0/24']); // false: no loopback among the NodePort addresses
+ * ```
  */
 export function resolveLocalhostNodePorts(family: IpFamily, localhostNodePorts: boolean, nodePortAddresses: readonly string[] = []): boolean {
   if (family === 'IPv6') return false;

@@ -173,6 +173,13 @@ export function buildServicePorts(service: ProxyService, family: IpFamily, gates
  *
  * @remarks Linux equivalent: none.
  * @see kubernetes pkg/proxy/servicechangetracker.go Update
+ * @example
+ * ```ts
+ * import { buildServicePorts, servicePortsFingerprint } from '@knet/kube-proxy';
+ * const a = buildServicePorts({ namespace: 'ns', name: 's', clusterIP: '10.96.0.1', ports: [{ protocol: 'TCP', port: 80 }] }, 'IPv4');
+ * const b = buildServicePorts({ namespace: 'ns', name: 's', clusterIP: '10.96.0.01', ports: [{ protocol: 'TCP', port: 80 }] }, 'IPv4');
+ * servicePortsFingerprint(a) === servicePortsFingerprint(b); // true: the same cluster IP once parsed
+ * ```
  */
 export function servicePortsFingerprint(ports: readonly ServicePortInfo[]): string {
   return JSON.stringify(ports, (k, v: unknown) => (k === 'bytes' ? undefined : v));
