@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // The CNI executable is the package bin (package.json `bin.knet-kubenet`).
+  entry: ['src/index.ts', 'src/bin/knet-kubenet-cni.ts'],
   format: ['esm'],
   dts: true,
   sourcemap: true,
