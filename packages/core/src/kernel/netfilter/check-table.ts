@@ -1,4 +1,4 @@
-import type { NetfilterHook, NetfilterRule, NetfilterTable } from './netfilter-types.js';
+import type { NetfilterHook, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
 import { TABLE_BUILTIN_CHAINS } from './netfilter-types.js';
 import { MATCH_PROTOCOL } from './match-modules.js';
 import { restoreError } from './restore-error.js';
@@ -57,8 +57,28 @@ export function chainHooks(table: NetfilterTable): { hooks: Map<string, Set<Netf
   return loop !== undefined ? { hooks, loop } : { hooks };
 }
 
-/** Why the kernel would refuse this rule, or `undefined`. */
-export function ruleProblem(table: NetfilterTable, rule: NetfilterRule, hooks: ReadonlySet<NetfilterHook>): string | undefined {
+/** True when a rule's validity depends on the hooks it is reachable from. */
+export function hookSensitive(rule: NetfilterRule): boolean {
+  switch (rule.target.kind) {
+    case 'REJECT':
+    case 'DNAT':
+    case 'SNAT':
+    case 'MASQUERADE':
+    case 'REDIRECT':
+      return true;
+  }
+  for (const m of rule.matches) {
+    if (m.kind === 'addrtype' && (m.limitIfaceIn || m.limitIfaceOut)) return true;
+    if (m.kind === 'physdev' && (m.physdevOut !== undefined || m.isOut !== undefined)) return true;
+  }
+  return false;
+}
+
+/**
+ * Why the kernel would refuse this rule whatever chain it sits in (table restrictions, protocol
+ * requirements, recent's argument checks), or `undefined`.
+ */
+export function staticProblem(table: NetfilterTableName, rule: NetfilterRule): string | undefined {
   const ip = rule.ip;
   for (const m of rule.matches) {
     const proto = MATCH_PROTOCOL.get(m.kind);
@@ -67,19 +87,6 @@ export function ruleProblem(table: NetfilterTable, rule: NetfilterRule, hooks: R
     }
     if (m.kind === 'multiport' && (!MULTIPORT_PROTOS.has(ip.protocol ?? 0) || ip.protocolInvert)) {
       return 'match multiport needs -p tcp, udp, udplite, sctp or dccp';
-    }
-    if (m.kind === 'addrtype') {
-      if (m.limitIfaceIn && (hooks.has('OUTPUT') || hooks.has('POSTROUTING'))) {
-        return '--limit-iface-in is not valid in the OUTPUT and POSTROUTING chains';
-      }
-      if (m.limitIfaceOut && (hooks.has('PREROUTING') || hooks.has('INPUT'))) {
-        return '--limit-iface-out is not valid in the PREROUTING and INPUT chains';
-      }
-    }
-    if (m.kind === 'physdev' && (m.physdevOut !== undefined || m.isOut !== undefined)) {
-      if ((m.isBridged === undefined || m.isBridged.invert) && hooks.has('OUTPUT')) {
-        return '--physdev-out and --physdev-is-out only supported in the FORWARD and POSTROUTING chains with bridged traffic';
-      }
     }
     if (m.kind === 'recent') {
       if ((m.command === 'set' || m.command === 'remove') && (m.seconds !== 0 || m.hitcount !== 0 || m.rttl || m.reap)) {
@@ -95,27 +102,56 @@ export function ruleProblem(table: NetfilterTable, rule: NetfilterRule, hooks: R
     return 'REJECT --reject-with tcp-reset is only valid with -p tcp';
   }
   const limits = TARGET_LIMITS[t.kind];
-  if (limits !== undefined) {
-    if (limits.table !== undefined && limits.table !== table.name) {
-      return `target ${t.kind} is only valid in the ${limits.table} table`;
-    }
-    if (limits.hooks !== undefined) {
-      for (const h of hooks) {
-        if (!limits.hooks.includes(h)) return `target ${t.kind} is not valid in ${h} (only ${limits.hooks.join(', ')})`;
+  if (limits?.table !== undefined && limits.table !== table) return `target ${t.kind} is only valid in the ${limits.table} table`;
+  return undefined;
+}
+
+/** Why the kernel would refuse this rule when reachable from `hooks`, or `undefined`. */
+export function hookProblem(rule: NetfilterRule, hooks: ReadonlySet<NetfilterHook>): string | undefined {
+  for (const m of rule.matches) {
+    if (m.kind === 'addrtype') {
+      if (m.limitIfaceIn && (hooks.has('OUTPUT') || hooks.has('POSTROUTING'))) {
+        return '--limit-iface-in is not valid in the OUTPUT and POSTROUTING chains';
       }
+      if (m.limitIfaceOut && (hooks.has('PREROUTING') || hooks.has('INPUT'))) {
+        return '--limit-iface-out is not valid in the PREROUTING and INPUT chains';
+      }
+    }
+    if (m.kind === 'physdev' && (m.physdevOut !== undefined || m.isOut !== undefined)) {
+      if ((m.isBridged === undefined || m.isBridged.invert) && hooks.has('OUTPUT')) {
+        return '--physdev-out and --physdev-is-out only supported in the FORWARD and POSTROUTING chains with bridged traffic';
+      }
+    }
+  }
+  const limits = TARGET_LIMITS[rule.target.kind];
+  if (limits?.hooks !== undefined) {
+    for (const h of hooks) {
+      if (!limits.hooks.includes(h)) return `target ${rule.target.kind} is not valid in ${h} (only ${limits.hooks.join(', ')})`;
     }
   }
   return undefined;
 }
 
+/** A problem found when a rule was added, reported at COMMIT if the rule is still there. */
+export interface PendingProblem {
+  readonly line: number;
+  readonly problem: string;
+}
+
 /**
  * Runs the commit-time checks on a table about to replace the kernel's.
  *
- * @param ruleLines source line of rules added by the restore (for `details.ruleLine`)
+ * @param pending static problems of rules this restore added, with their source lines
+ * @param ruleLines source lines of the hook-sensitive rules this restore added
  * @param commitLine the COMMIT line iptables-restore reports
  * @throws KnetError `EINVAL` (`line N failed`) naming the first refused rule.
  */
-export function checkTable(table: NetfilterTable, ruleLines: ReadonlyMap<NetfilterRule, number>, commitLine: number): void {
+export function checkTable(
+  table: NetfilterTable,
+  pending: ReadonlyMap<NetfilterRule, PendingProblem>,
+  ruleLines: ReadonlyMap<NetfilterRule, number>,
+  commitLine: number,
+): void {
   const { hooks, loop } = chainHooks(table);
   if (loop !== undefined) {
     throw restoreError('line-failed', commitLine, '', {
@@ -123,22 +159,43 @@ export function checkTable(table: NetfilterTable, ruleLines: ReadonlyMap<Netfilt
       table: table.name,
     });
   }
-  const builtins = TABLE_BUILTIN_CHAINS[table.name] as readonly string[];
-  const order = [...builtins.filter((b) => table.chains.has(b)), ...[...table.chains.keys()].filter((c) => !builtins.includes(c)).sort()];
-  for (const name of order) {
-    const chain = table.chains.get(name);
-    if (chain === undefined) continue;
-    const h = hooks.get(name) ?? new Set<NetfilterHook>();
+  // Find the refused rules in any order first; the kernel reports the first in table order.
+  const none = new Set<NetfilterHook>();
+  const refused: { chain: string; rule: NetfilterRule; problem: string; ruleLine?: number }[] = [];
+  for (const [name, chain] of table.chains) {
+    const h = hooks.get(name) ?? none;
     for (const rule of chain.rules) {
-      const problem = ruleProblem(table, rule, h);
-      if (problem !== undefined) {
-        const ruleLine = ruleLines.get(rule);
-        throw restoreError('line-failed', commitLine, '', {
-          reason: `kernel refused "-A ${name} ${rule.spec}": ${problem} (Invalid argument)`,
-          table: table.name,
-          ...(ruleLine !== undefined ? { ruleLine } : {}),
-        });
+      let problem: string | undefined;
+      let ruleLine: number | undefined;
+      if (pending.size > 0) {
+        const p = pending.get(rule);
+        if (p !== undefined) {
+          problem = p.problem;
+          ruleLine = p.line;
+        }
       }
+      if (problem === undefined && h.size > 0 && hookSensitive(rule)) {
+        problem = hookProblem(rule, h);
+        ruleLine = ruleLines.get(rule);
+      }
+      if (problem !== undefined) refused.push({ chain: name, rule, problem, ...(ruleLine !== undefined ? { ruleLine } : {}) });
     }
   }
+  if (refused.length === 0) return;
+  const builtins = TABLE_BUILTIN_CHAINS[table.name] as readonly string[];
+  const rank = (chain: string): [number, string] => [builtins.includes(chain) ? builtins.indexOf(chain) : builtins.length, chain];
+  refused.sort((a, b) => {
+    const [ra, na] = rank(a.chain);
+    const [rb, nb] = rank(b.chain);
+    if (ra !== rb) return ra - rb;
+    if (na !== nb) return na < nb ? -1 : 1;
+    const rules = table.chains.get(a.chain)?.rules ?? [];
+    return rules.indexOf(a.rule) - rules.indexOf(b.rule);
+  });
+  const first = refused[0] as (typeof refused)[number];
+  throw restoreError('line-failed', commitLine, '', {
+    reason: `kernel refused "-A ${first.chain} ${first.rule.spec}": ${first.problem} (Invalid argument)`,
+    table: table.name,
+    ...(first.ruleLine !== undefined ? { ruleLine: first.ruleLine } : {}),
+  });
 }

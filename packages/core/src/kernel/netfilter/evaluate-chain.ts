@@ -214,7 +214,8 @@ function merge3(a: readonly number[], b: readonly number[], c: readonly number[]
 }
 
 /** The rule positions of a chain a packet can match, in order (all of them for small chains). */
-function candidates(rules: readonly NetfilterRule[], p: PacketView): readonly number[] | null {
+function candidates(rules: readonly NetfilterRule[], p: PacketView, useIndex: boolean): readonly number[] | null {
+  if (!useIndex) return null;
   const idx = indexOf(rules);
   if (idx === null) return null;
   const dst = idx.byDst.get(p.dst) ?? EMPTY;
@@ -232,6 +233,8 @@ interface Frame {
 export interface EvaluateChainOptions {
   /** Safety limit on nested jumps (the kernel's stack is bounded by its loop check). Default 1024. */
   readonly maxDepth?: number;
+  /** Use the per-chain destination index (default true); false scans every rule, for checking the index. */
+  readonly index?: boolean;
 }
 
 /**
@@ -282,7 +285,8 @@ export function evaluateChain(
   if (t === undefined || start === undefined) return finish(walk, 'ACCEPT', undefined, undefined, false, 0);
   const maxDepth = options.maxDepth ?? 1024;
   const stack: Frame[] = [];
-  let frame: Frame = { chain: start, list: candidates(start.rules, packet), pos: 0 };
+  const useIndex = options.index !== false;
+  let frame: Frame = { chain: start, list: candidates(start.rules, packet, useIndex), pos: 0 };
   let traversed = 0;
   const base = start;
   for (;;) {
@@ -354,7 +358,7 @@ export function evaluateChain(
       if (stack.length >= maxDepth) throw new KnetError('ELIMIT', `jump depth over ${maxDepth} in table ${table}`);
       stack.push(frame);
     }
-    frame = { chain: next, list: candidates(next.rules, packet), pos: 0 };
+    frame = { chain: next, list: candidates(next.rules, packet, useIndex), pos: 0 };
   }
 }
 

@@ -4,7 +4,7 @@ import { NETFILTER_TABLES } from './netfilter-types.js';
 import { cloneTable, createTable, ensureTable, isBuiltinChain, type NetfilterState } from './netfilter-state.js';
 import { formatRuleSpec, parseRuleCommand, splitRuleWords, type ParsedRule, type RuleCommand } from './parse-rule-command.js';
 import { restoreError, RuleParseError } from './restore-error.js';
-import { checkTable } from './check-table.js';
+import { checkTable, hookSensitive, staticProblem, type PendingProblem } from './check-table.js';
 
 /**
  * iptables-restore: parse the text format iptables-save prints and apply it to a namespace's
@@ -82,7 +82,7 @@ function splitLines(text: string): string[] {
  * Reads a restore file line by line, yielding one event per meaningful line and throwing the
  * error iptables-restore reports when it reaches a bad line.
  */
-function* readRestore(text: string, options: IptablesRestoreOptions): Generator<RestoreEvent> {
+function readRestore(text: string, options: IptablesRestoreOptions, visit: (ev: RestoreEvent) => void): void {
   const lines = splitLines(text);
   let table: NetfilterTableName | undefined;
   let lineNo = 0;
@@ -91,7 +91,7 @@ function* readRestore(text: string, options: IptablesRestoreOptions): Generator<
     if (buffer[0] === '\n' || buffer === '') continue;
     if (buffer[0] === '#') continue;
     if (buffer === 'COMMIT\n' && table !== undefined) {
-      yield { kind: 'commit', line: lineNo };
+      visit({ kind: 'commit', line: lineNo });
       table = undefined;
       continue;
     }
@@ -106,7 +106,7 @@ function* readRestore(text: string, options: IptablesRestoreOptions): Generator<
         });
       }
       table = name as NetfilterTableName;
-      yield { kind: 'table', line: lineNo, table };
+      visit({ kind: 'table', line: lineNo, table });
       continue;
     }
     if (buffer[0] === ':' && table !== undefined) {
@@ -133,7 +133,7 @@ function* readRestore(text: string, options: IptablesRestoreOptions): Generator<
           throw restoreError('parameter', lineNo, `invalid policy counters for chain '${chain}'`);
         }
       }
-      yield { kind: 'chain', line: lineNo, chain, policy, ...(counters !== undefined ? { counters } : {}) };
+      visit({ kind: 'chain', line: lineNo, chain, policy, ...(counters !== undefined ? { counters } : {}) });
       continue;
     }
     if (table === undefined) {
@@ -154,16 +154,46 @@ function* readRestore(text: string, options: IptablesRestoreOptions): Generator<
     }
     let command: RuleCommand;
     try {
-      command = parseRuleCommand([...prefix, ...splitRuleWords(start)], { table });
+      command = prefix.length === 0 ? parseCachedCommand(table, start) : parseRuleCommand([...prefix, ...splitRuleWords(start)], { table });
     } catch (e) {
       if (e instanceof RuleParseError) throw restoreError(e.kind, lineNo, e.message);
       throw e;
     }
-    yield { kind: 'command', line: lineNo, command };
+    visit({ kind: 'command', line: lineNo, command });
   }
   if (table !== undefined) {
     throw restoreError('commit-expected', lineNo + 1, '', { reason: 'COMMIT expected' });
   }
+}
+
+/**
+ * Parsed command lines by table and text. kube-proxy rewrites the same lines on every sync
+ * (KUBE-SERVICES, KUBE-NODEPORTS, unchanged service chains): parsing each distinct line once
+ * makes partial syncs cheap. Parsed rules are immutable; rules holding per-rule state
+ * (`--mode nth`) are not cached.
+ */
+const COMMAND_CACHE = new Map<NetfilterTableName, Map<string, RuleCommand>>();
+const COMMAND_CACHE_LIMIT = 500_000;
+
+function parseCachedCommand(table: NetfilterTableName, line: string): RuleCommand {
+  let cache = COMMAND_CACHE.get(table);
+  if (cache === undefined) {
+    cache = new Map();
+    COMMAND_CACHE.set(table, cache);
+  }
+  const hit = cache.get(line);
+  if (hit !== undefined) return hit;
+  const command = parseRuleCommand(splitRuleWords(line), { table });
+  if (!hasRuleState(command)) {
+    if (cache.size >= COMMAND_CACHE_LIMIT) cache.clear();
+    cache.set(line, command);
+  }
+  return command;
+}
+
+function hasRuleState(cmd: RuleCommand): boolean {
+  const rules = 'rules' in cmd ? cmd.rules : 'rule' in cmd ? [cmd.rule] : [];
+  return rules.some((r) => r.matches.some((m) => m.kind === 'statistic' && m.mode === 'nth'));
 }
 
 /**
@@ -176,13 +206,13 @@ function* readRestore(text: string, options: IptablesRestoreOptions): Generator<
 export function parseIptablesRestore(text: string, options: IptablesRestoreOptions = {}): RestoreTableBlock[] {
   const blocks: RestoreTableBlock[] = [];
   let current: { table: NetfilterTableName; line: number; operations: RestoreOperation[] } | undefined;
-  for (const ev of readRestore(text, options)) {
+  readRestore(text, options, (ev) => {
     if (ev.kind === 'table') current = { table: ev.table, line: ev.line, operations: [] };
     else if (ev.kind === 'commit') {
       if (current !== undefined) blocks.push({ ...current, commitLine: ev.line });
       current = undefined;
     } else current?.operations.push(ev);
-  }
+  });
   return blocks;
 }
 
@@ -197,7 +227,10 @@ export interface IptablesRestoreResult {
 /** Working copy of one table during a restore, with the source line of each new rule. */
 interface Working {
   readonly table: NetfilterTable;
+  /** Source lines of the hook-sensitive rules this restore added (for error details). */
   readonly ruleLines: Map<NetfilterRule, number>;
+  /** Rules this restore added that the kernel will refuse wherever they are. */
+  readonly pending: Map<NetfilterRule, PendingProblem>;
   /** Built-in chains whose policy counters a `:CHAIN POLICY [p:b]` line set (with `--counters`). */
   readonly policyCounters: Set<string>;
 }
@@ -237,7 +270,7 @@ export function applyIptablesRestore(
   let rulesWritten = 0;
   let pendingRules = 0;
   let work: Working | undefined;
-  for (const ev of readRestore(text, options)) {
+  readRestore(text, options, (ev) => {
     switch (ev.kind) {
       case 'table': {
         const existing = options.test === true ? state.tables.get(ev.table) : ensureTable(state, ev.table);
@@ -250,7 +283,7 @@ export function applyIptablesRestore(
             } else table.chains.delete(name);
           }
         }
-        work = { table, ruleLines: new Map(), policyCounters: new Set() };
+        work = { table, ruleLines: new Map(), pending: new Map(), policyCounters: new Set() };
         pendingRules = 0;
         break;
       }
@@ -263,7 +296,7 @@ export function applyIptablesRestore(
       case 'commit': {
         if (work === undefined) break;
         const table = work.table;
-        checkTable(table, work.ruleLines, ev.line);
+        checkTable(table, work.pending, work.ruleLines, ev.line);
         if (options.test !== true) {
           // Policy counters restart at COMMIT unless the file set them (legacy libiptc behaviour).
           for (const c of table.chains.values()) {
@@ -282,7 +315,7 @@ export function applyIptablesRestore(
         break;
       }
     }
-  }
+  });
   return { tables: committed, rulesWritten };
 }
 
@@ -337,6 +370,13 @@ function resolveRule(work: Working, p: ParsedRule, line: number, state: Netfilte
   }
 }
 
+/** Records what the COMMIT checks need to know about a rule this restore added. */
+function note(work: Working, rule: NetfilterRule, line: number): void {
+  const problem = staticProblem(work.table.name, rule);
+  if (problem !== undefined) work.pending.set(rule, { line, problem });
+  if (hookSensitive(rule)) work.ruleLines.set(rule, line);
+}
+
 function getChain(work: Working, name: string, line: number): NetfilterChain {
   const c = work.table.chains.get(name);
   if (c === undefined) throw lineFailed(line, 'No chain/target/match by that name.');
@@ -360,8 +400,11 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
         resolveRule(work, p, line, state);
         return toRule(p);
       });
-      c.rules = c.rules.concat(rules);
-      for (const r of rules) work.ruleLines.set(r, line);
+      // The working copy owns its rule arrays (cloneTable), so they can grow in place.
+      for (const r of rules) {
+        c.rules.push(r);
+        note(work, r, line);
+      }
       return rules.length;
     }
     case 'insert': {
@@ -370,8 +413,8 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       for (const p of cmd.rules) {
         resolveRule(work, p, line, state);
         const r = toRule(p);
-        c.rules = [...c.rules.slice(0, cmd.num - 1), r, ...c.rules.slice(cmd.num - 1)];
-        work.ruleLines.set(r, line);
+        c.rules.splice(cmd.num - 1, 0, r);
+        note(work, r, line);
       }
       return cmd.rules.length;
     }
@@ -380,8 +423,8 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of replacement too big.');
       resolveRule(work, cmd.rule, line, state);
       const r = toRule(cmd.rule);
-      c.rules = c.rules.map((x, i) => (i === cmd.num - 1 ? r : x));
-      work.ruleLines.set(r, line);
+      c.rules[cmd.num - 1] = r;
+      note(work, r, line);
       return 1;
     }
     case 'delete': {
@@ -389,14 +432,14 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       for (const p of cmd.rules) {
         const i = c.rules.findIndex((r) => r.spec === p.spec);
         if (i < 0) throw lineFailed(line, 'Bad rule (does a matching rule exist in that chain?).');
-        c.rules = c.rules.filter((_, j) => j !== i);
+        c.rules.splice(i, 1);
       }
       return 0;
     }
     case 'delete-num': {
       const c = getChain(work, cmd.chain, line);
       if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of deletion too big.');
-      c.rules = c.rules.filter((_, j) => j !== cmd.num - 1);
+      c.rules.splice(cmd.num - 1, 1);
       return 0;
     }
     case 'new-chain': {
@@ -462,6 +505,8 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
             const nr = { ...r, target, spec: formatRuleSpec(r.ip, r.matches, target) };
             const l = work.ruleLines.get(r);
             if (l !== undefined) work.ruleLines.set(nr, l);
+            const p = work.pending.get(r);
+            if (p !== undefined) work.pending.set(nr, p);
             return nr;
           }
           return r;
@@ -478,6 +523,7 @@ function byteOrder(a: string, b: string): number {
 
 /** Keeps the recent lists some rule still names (xt_recent frees a list with its last rule). */
 function retainRecentLists(state: NetfilterState): void {
+  if (state.recent.names().length === 0) return;
   const names = new Set<string>();
   for (const t of state.tables.values()) {
     for (const c of t.chains.values()) {

@@ -47,6 +47,8 @@ import { arg0, noInvert, once, together, type MatchModule, type XtParseContext }
  * @see iptables-extensions(8)
  */
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 const IPPROTO_ICMP = 1;
@@ -131,13 +133,12 @@ const TCP: MatchModule<PortsState> = {
     }
   },
   finish(s): TcpMatch {
-    return {
-      kind: 'tcp',
-      ...(s.sport !== undefined ? { sport: s.sport } : {}),
-      ...(s.dport !== undefined ? { dport: s.dport } : {}),
-      ...(s.flags !== undefined ? { flags: s.flags } : {}),
-      ...(s.option !== undefined ? { option: s.option } : {}),
-    };
+    const m: Mutable<TcpMatch> = { kind: 'tcp' };
+    if (s.sport !== undefined) m.sport = s.sport;
+    if (s.dport !== undefined) m.dport = s.dport;
+    if (s.flags !== undefined) m.flags = s.flags;
+    if (s.option !== undefined) m.option = s.option;
+    return m;
   },
   save(m) {
     if (m.kind !== 'tcp') return '';
@@ -170,11 +171,10 @@ function portsOnly(name: 'udp' | 'sctp', skipFull: boolean): MatchModule<PortsSt
       }
     },
     finish(s) {
-      return {
-        kind: name,
-        ...(s.sport !== undefined ? { sport: s.sport } : {}),
-        ...(s.dport !== undefined ? { dport: s.dport } : {}),
-      } as NetfilterMatch;
+      const m: { kind: 'udp' | 'sctp'; sport?: PortRange; dport?: PortRange } = { kind: name };
+      if (s.sport !== undefined) m.sport = s.sport;
+      if (s.dport !== undefined) m.dport = s.dport;
+      return m as NetfilterMatch;
     },
     save(m) {
       if (m.kind !== name) return '';
@@ -290,6 +290,17 @@ export function probabilityToFixed(p: number): number {
  * expansion, round-half-to-even).
  */
 export function formatProbability(fixed: number): string {
+  const cached = PROBABILITY_TEXT.get(fixed);
+  if (cached !== undefined) return cached;
+  const text = formatProbabilityExact(fixed);
+  if (PROBABILITY_TEXT.size < 100000) PROBABILITY_TEXT.set(fixed, text);
+  return text;
+}
+
+/** kube-proxy uses a few probabilities (1/n) over and over. */
+const PROBABILITY_TEXT = new Map<number, string>();
+
+function formatProbabilityExact(fixed: number): string {
   // v / 2^31 · 10^11, rounded half to even, computed exactly in integers.
   const num = BigInt(fixed) * 10n ** 11n;
   const den = 1n << 31n;
@@ -600,8 +611,6 @@ function parseStatuses(text: string): CtStatus[] {
   }
   return out.sort((a, b) => CT_STATUSES.indexOf(a) - CT_STATUSES.indexOf(b));
 }
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const CONNTRACK_ADDR = { ctorigsrc: 'origSrc', ctorigdst: 'origDst', ctreplsrc: 'replSrc', ctrepldst: 'replDst' } as const;
 const CONNTRACK_PORT = {

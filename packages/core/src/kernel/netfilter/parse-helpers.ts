@@ -150,8 +150,18 @@ export function formatAddressMaskShort(a: AddressMask): string {
  * non-empty), otherwise double-quoted with `"`, `\` and `'` backslash-escaped.
  */
 export function saveString(value: string): string {
-  if (/^[A-Za-z0-9_-]+$/.test(value)) return value;
-  return `"${value.replace(/["\\']/g, (c) => `\\${c}`)}"`;
+  let plain = value.length > 0;
+  let escapes = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    const word = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 45;
+    if (!word) {
+      plain = false;
+      if (c === 34 || c === 92 || c === 39) escapes = true;
+    }
+  }
+  if (plain) return value;
+  return escapes ? `"${value.replace(/["\\']/g, (c) => `\\${c}`)}"` : `"${value}"`;
 }
 
 /** Checks an interface name as `xtables_parse_interface` does. */

@@ -163,7 +163,8 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   let counters: { packets: number; bytes: number } | undefined;
   let protoLoaded = false;
 
-  const ctx = (): XtParseContext => ({ protocol: ip.protocol ?? 0, protocolInvert: ip.protocolInvert });
+  let ctxCache: XtParseContext = NO_PROTOCOL;
+  const ctx = (): XtParseContext => ctxCache;
 
   const setCommand = (letter: string): void => {
     if (command !== undefined) throw paramError(`Cannot use -${letter} with -${command}\n`);
@@ -183,34 +184,28 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
     extensions.push({ module, kind: 'match', state: module.create(), completed: false });
   };
 
-  /** Long options currently known, in getopt's merged order: globals, then extensions by load order. */
-  const longOptions = (): { name: string; owner: LoadedExtension | GlobalOption; args: number }[] => {
-    const out: { name: string; owner: LoadedExtension | GlobalOption; args: number }[] = GLOBAL_OPTIONS.map((g) => ({
-      name: g.name,
-      owner: g,
-      args: g.args,
-    }));
-    const seenModules = new Set<string>();
-    const order: LoadedExtension[] = [];
+  /**
+   * getopt_long over the merged option table (globals, then each loaded extension in load
+   * order): an exact name wins, else a unique abbreviation.
+   */
+  const resolveLong = (name: string): ResolvedOption | undefined => {
+    const g = GLOBAL_LONG.get(name);
+    if (g !== undefined) return { name, owner: g, args: g.args };
     for (const e of extensions) {
-      if (!seenModules.has(e.module.name)) {
-        seenModules.add(e.module.name);
-        order.push(e);
-      }
+      const o = optionMap(e.module).get(name);
+      if (o !== undefined) return { name, owner: e, args: o.args };
     }
-    if (target !== undefined) order.push(target);
-    for (const e of order) for (const o of e.module.options as readonly XtOption[]) out.push({ name: o.name, owner: e, args: o.args });
-    return out;
-  };
-
-  const resolveLong = (name: string): { name: string; owner: LoadedExtension | GlobalOption; args: number } | undefined => {
-    const all = longOptions();
-    const exact = all.find((o) => o.name === name);
-    if (exact !== undefined) return exact;
-    const prefixed = all.filter((o) => o.name.startsWith(name));
+    if (target !== undefined) {
+      const o = optionMap(target.module).get(name);
+      if (o !== undefined) return { name, owner: target, args: o.args };
+    }
+    const prefixed: ResolvedOption[] = [];
+    for (const g2 of GLOBAL_OPTIONS) if (g2.name.startsWith(name)) prefixed.push({ name: g2.name, owner: g2, args: g2.args });
+    for (const e of [...extensions, ...(target !== undefined ? [target] : [])]) {
+      for (const o of e.module.options) if (o.name.startsWith(name)) prefixed.push({ name: o.name, owner: e, args: o.args });
+    }
     const first = prefixed[0];
     if (first === undefined) return undefined;
-    // getopt_long accepts an abbreviation when every candidate is the same option (same value).
     return prefixed.every((o) => optionKey(o) === optionKey(first)) ? first : undefined;
   };
 
@@ -347,6 +342,7 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
         if (p === 0 && invert) throw paramError('rule would never match protocol');
         ip.protocol = p;
         ip.protocolInvert = invert;
+        ctxCache = { protocol: p, protocolInvert: invert };
         break;
       }
       case 'i':
@@ -423,8 +419,8 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   if (command === undefined) throw paramError('no command specified');
   if (invert) throw paramError('nothing appropriate following !');
   const ruleCommand = command === 'A' || command === 'I' || command === 'R' || (command === 'D' && num === undefined);
-  const srcList = parseAddressList(ip.src ?? (ruleCommand ? '0.0.0.0/0' : '0.0.0.0/0'));
-  const dstList = parseAddressList(ip.dst ?? '0.0.0.0/0');
+  const srcList = ip.src !== undefined ? parseAddressList(ip.src) : ANY_ADDRESS;
+  const dstList = ip.dst !== undefined ? parseAddressList(ip.dst) : ANY_ADDRESS;
   if ((srcList.length > 1 || dstList.length > 1) && (ip.srcInvert || ip.dstInvert)) {
     throw paramError('! not allowed with multiple source or destination IP addresses');
   }
@@ -464,30 +460,26 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   }
 
   const rules: ParsedRule[] = [];
-  const srcs: (AddressMask | undefined)[] = ip.src !== undefined ? srcList : [undefined];
-  const dsts: (AddressMask | undefined)[] = ip.dst !== undefined ? dstList : [undefined];
+  const srcs: readonly (AddressMask | undefined)[] = ip.src !== undefined ? srcList : [undefined];
+  const dsts: readonly (AddressMask | undefined)[] = ip.dst !== undefined ? dstList : [undefined];
   for (const s of srcs) {
     for (const d of dsts) {
-      const header: IpHeaderMatch = {
-        ...(s !== undefined ? { src: s } : {}),
+      const header: { -readonly [K in keyof IpHeaderMatch]: IpHeaderMatch[K] } = {
         srcInvert: ip.srcInvert,
-        ...(d !== undefined ? { dst: d } : {}),
         dstInvert: ip.dstInvert,
-        ...(ip.inIface !== undefined ? { inIface: ip.inIface } : {}),
         inIfaceInvert: ip.inIfaceInvert,
-        ...(ip.outIface !== undefined ? { outIface: ip.outIface } : {}),
         outIfaceInvert: ip.outIfaceInvert,
-        ...(ip.protocol !== undefined ? { protocol: ip.protocol } : {}),
         protocolInvert: ip.protocolInvert,
-        ...(ip.fragment !== undefined ? { fragment: ip.fragment } : {}),
       };
-      rules.push({
-        ip: header,
-        matches,
-        target: tgt,
-        spec: formatRuleSpec(header, matches, tgt),
-        ...(counters !== undefined ? { counters } : {}),
-      });
+      if (s !== undefined) header.src = s;
+      if (d !== undefined) header.dst = d;
+      if (ip.inIface !== undefined) header.inIface = ip.inIface;
+      if (ip.outIface !== undefined) header.outIface = ip.outIface;
+      if (ip.protocol !== undefined) header.protocol = ip.protocol;
+      if (ip.fragment !== undefined) header.fragment = ip.fragment;
+      const rule: { -readonly [K in keyof ParsedRule]: ParsedRule[K] } = { ip: header, matches, target: tgt, spec: formatRuleSpec(header, matches, tgt) };
+      if (counters !== undefined) rule.counters = counters;
+      rules.push(rule);
     }
   }
   const first = rules[0] as ParsedRule;
@@ -502,6 +494,32 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
     default:
       return { op: 'delete', chain: name, rules };
   }
+}
+
+interface ResolvedOption {
+  readonly name: string;
+  readonly owner: LoadedExtension | GlobalOption;
+  readonly args: number;
+}
+
+const NO_PROTOCOL: XtParseContext = { protocol: 0, protocolInvert: false };
+
+/** What an absent `-s`/`-d` stands for (`0.0.0.0/0`). */
+const ANY_ADDRESS: readonly AddressMask[] = [{ address: 0, mask: 0 }];
+
+/** Global long options by name. */
+const GLOBAL_LONG: ReadonlyMap<string, GlobalOption> = new Map(GLOBAL_OPTIONS.map((g) => [g.name, g]));
+
+const OPTION_MAPS = new WeakMap<object, Map<string, XtOption>>();
+
+/** An extension's options by name (built once per extension). */
+function optionMap(module: XtModule<unknown, unknown>): Map<string, XtOption> {
+  let m = OPTION_MAPS.get(module);
+  if (m === undefined) {
+    m = new Map(module.options.map((o) => [o.name, o]));
+    OPTION_MAPS.set(module, m);
+  }
+  return m;
 }
 
 function optionKey(o: { name: string; owner: LoadedExtension | GlobalOption }): string {
@@ -552,7 +570,10 @@ export function formatRuleSpec(ip: IpHeaderMatch, matches: readonly NetfilterMat
       out += ` -j ${target.kind}${module !== undefined ? module.save(target) : ''}`;
     }
   }
-  return out.startsWith(' ') ? out.slice(1) : out;
+  const spec = out.startsWith(' ') ? out.slice(1) : out;
+  // Flatten the concatenation now: a rule keeps one flat string instead of a tree of pieces.
+  spec.charCodeAt(0);
+  return spec;
 }
 
 /** Parses the rule part of a command line into a {@link ParsedRule} (for tests and callers building rules). */
@@ -570,41 +591,55 @@ export function parseRuleSpec(text: string, table: NetfilterTableName = 'filter'
  */
 export function splitRuleWords(line: string): string[] {
   const words: string[] = [];
+  const n = line.length;
+  let i = 0;
   let buf = '';
-  let quote = false;
-  let escaped = false;
-  for (const ch of line) {
-    if (quote) {
-      if (escaped) {
-        buf += ch;
-        escaped = false;
-        continue;
+  while (i < n) {
+    const c = line.charCodeAt(i);
+    if (c === 34) {
+      // Quoted: `\` escapes the next character; the closing quote ends the word.
+      i++;
+      let closed = false;
+      while (i < n) {
+        const q = line.charCodeAt(i);
+        if (q === 92 && i + 1 < n) {
+          buf += line[i + 1];
+          i += 2;
+          continue;
+        }
+        if (q === 92) {
+          i++;
+          continue;
+        }
+        if (q === 34) {
+          closed = true;
+          i++;
+          break;
+        }
+        const start = i;
+        while (i < n && line.charCodeAt(i) !== 34 && line.charCodeAt(i) !== 92) i++;
+        buf += line.slice(start, i);
       }
-      if (ch === '\\') {
-        escaped = true;
-        continue;
-      }
-      if (ch === '"') {
-        quote = false;
-        words.push(buf);
-        buf = '';
-        continue;
-      }
-      buf += ch;
+      // An unterminated quote keeps what it collected (newline included), if anything.
+      if (closed || buf.length > 0) words.push(buf);
+      buf = '';
       continue;
     }
-    if (ch === '"') {
-      quote = true;
-      continue;
-    }
-    if (ch === ' ' || ch === '\t' || ch === '\n') {
+    if (c === 32 || c === 9 || c === 10) {
       if (buf.length > 0) {
         words.push(buf);
         buf = '';
       }
+      i++;
       continue;
     }
-    buf += ch;
+    const start = i;
+    while (i < n) {
+      const d = line.charCodeAt(i);
+      if (d === 32 || d === 9 || d === 10 || d === 34) break;
+      i++;
+    }
+    buf += line.slice(start, i);
   }
   if (buf.length > 0) words.push(buf);
   return words;
