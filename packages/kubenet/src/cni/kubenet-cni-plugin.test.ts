@@ -207,3 +207,19 @@ describe('createKubenetCniConfList', () => {
     expect(parseKubenetCniConf({ ...list.plugins[0], name: 'kubenet', cniVersion: '1.0.0' } as never)).toMatchObject({ bridge: 'cbr0', promiscMode: promisc, hairpinMode: hairpin, isGateway: true });
   });
 });
+
+describe('createKubenetCniPlugin STATUS', () => {
+  it('succeeds when the config loads, and answers code 50 when it does not', async () => {
+    const f = await fixture();
+    const run = async (stdin: string) => {
+      let out = '';
+      const code = await runCniPlugin(f.plugin, { env: { CNI_COMMAND: 'STATUS', CNI_PATH: '/x' }, stdin, stdout: (t) => (out += t) });
+      return { code, out: out === '' ? undefined : (JSON.parse(out) as unknown) };
+    };
+    expect(await run(conf({}, '1.1.0'))).toEqual({ code: 0, out: undefined });
+    expect(await run(conf({ ipam: { type: 'host-local' } }, '1.1.0'))).toEqual({
+      code: 1,
+      out: { code: 50, msg: 'knet-kubenet cannot serve ADD: no IP ranges specified' },
+    });
+  });
+});

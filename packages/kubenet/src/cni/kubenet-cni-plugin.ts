@@ -324,7 +324,7 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
     },
     status(a) {
       try {
-        parseKubenetCniConf(a.config, '');
+        // STATUS carries no attachment (no CNI_ARGS): the config must load and its store open.
         options.ipamStore(parseKubenetCniConf(a.config, '').ipam);
       } catch (e) {
         throw new CniError(CNI_ERROR_CODES.ErrPluginNotAvailable, `knet-kubenet cannot serve ADD: ${(e as Error).message}`);
