@@ -161,9 +161,10 @@ describe('MATCH_EVALUATORS: statistic', () => {
   });
 
   it.each([
-    [3, 0, [false, false, true, false, false, true, false]],
+    [3, 0, [true, false, false, true, false, false, true]],
     [3, 1, [false, true, false, false, true, false, false]],
-    [2, 1, [true, false, true, false]],
+    [3, 2, [false, false, true, false, false, true, false]],
+    [2, 1, [false, true, false, true]],
   ])('--every %i --packet %i matches packets %o (xt_statistic nth counter)', (every, packet, expected) => {
     const rule = parseRuleSpec(`-m statistic --mode nth --every ${every} --packet ${packet}`);
     const state = createNetfilterState();

@@ -387,7 +387,8 @@ const STATISTIC: MatchModule<StatisticState> = {
       every: s.every,
       packet,
       invert: s.invert,
-      state: { count: packet },
+      // libxt_statistic: count = (every - 1) - packet, so packet p of every n matches first.
+      state: { count: s.every - 1 - packet },
     };
   },
   save(m) {
