@@ -393,7 +393,7 @@ export type {
   NetfilterChain,
   NetfilterTable,
 } from './kernel/netfilter/netfilter-types.js';
-export { createNetfilterState, createTable, ensureTable, isBuiltinChain } from './kernel/netfilter/netfilter-state.js';
+export { createNetfilterState, createTable, ensureTable, isBuiltinChain, isIpsetReferenced } from './kernel/netfilter/netfilter-state.js';
 export type { NetfilterState } from './kernel/netfilter/netfilter-state.js';
 export { applyIptablesRestore, parseIptablesRestore } from './kernel/netfilter/iptables-restore.js';
 export type {

@@ -18,6 +18,11 @@ export interface IpsetRestoreOptions {
   readonly exist?: boolean;
   /** knet clock (ns) for element timeouts; default 0. */
   readonly now?: number;
+  /**
+   * Whether an iptables rule references a set: such a set cannot be destroyed or renamed. Pass
+   * `(name) => isIpsetReferenced(netfilterState, name)`.
+   */
+  readonly inUse?: (set: string) => boolean;
 }
 
 /** One parsed line of an ipset restore file. */
@@ -235,7 +240,7 @@ export function applyIpsetRestore(store: IpsetStore, text: string, options: Ipse
     try {
       const cmd = parseIpsetLine(lines[i] ?? '', line);
       if (cmd === undefined) continue;
-      runIpsetCommand(store, cmd, now, exist);
+      runIpsetCommand(store, cmd, now, exist, options.inUse);
       applied++;
     } catch (e) {
       if (e instanceof IpsetSyntaxError) throw lineError('EINVAL', line, e.message);
@@ -251,7 +256,13 @@ export function applyIpsetRestore(store: IpsetStore, text: string, options: Ipse
  *
  * @throws KnetError as the kernel refuses it.
  */
-export function runIpsetCommand(store: IpsetStore, cmd: IpsetCommand, now: number, exist: boolean): boolean {
+export function runIpsetCommand(
+  store: IpsetStore,
+  cmd: IpsetCommand,
+  now: number,
+  exist: boolean,
+  inUse: (set: string) => boolean = () => false,
+): boolean {
   switch (cmd.op) {
     case 'create':
       store.create(cmd.name, cmd.type, cmd.options, exist);
@@ -274,10 +285,10 @@ export function runIpsetCommand(store: IpsetStore, cmd: IpsetCommand, now: numbe
       store.flush(cmd.name);
       return true;
     case 'destroy':
-      store.destroy(cmd.name);
+      store.destroy(cmd.name, inUse);
       return true;
     case 'rename':
-      store.rename(cmd.name, cmd.other);
+      store.rename(cmd.name, cmd.other, inUse);
       return true;
     case 'swap':
       store.swap(cmd.name, cmd.other);

@@ -64,3 +64,25 @@ describe('applyIpsetRestore', () => {
     expect(run(name).error).toMatchObject({ code });
   });
 });
+
+describe('applyIpsetRestore with sets referenced by iptables', () => {
+  // Observed with ipset 7.17 after `iptables-legacy -A INPUT -m set --match-set a src -j ACCEPT`.
+  it.each([
+    ['destroy a\n', 'ipset v7.17: Error in line 1: Set cannot be destroyed: it is in use by a kernel component\n'],
+    ['flush a\nadd a 1.1.1.1\nrename a b\n', 'ipset v7.17: Error in line 3: Set cannot be renamed: it is in use by another system\n'],
+  ])('refuses %j', (text, stderr) => {
+    const store = new IpsetStore();
+    store.create('a', 'hash:ip');
+    expect(() => applyIpsetRestore(store, text, { inUse: (n) => n === 'a' })).toThrow(
+      expect.objectContaining({ code: 'EBUSY', details: expect.objectContaining({ stderr }) }),
+    );
+    expect(store.get('a')?.size()).toBe(text.includes('add') ? 1 : 0);
+  });
+
+  it('swaps a referenced set (how kube-proxy and Calico replace contents)', () => {
+    const store = new IpsetStore();
+    store.create('a', 'hash:ip');
+    applyIpsetRestore(store, 'create tmp hash:ip\nadd tmp 10.0.0.1\nswap tmp a\ndestroy tmp\n', { inUse: (n) => n === 'a' });
+    expect(formatIpsetSave(store)).toMatch(/^create a hash:ip .*\nadd a 10\.0\.0\.1\n$/);
+  });
+});

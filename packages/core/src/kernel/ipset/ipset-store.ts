@@ -71,10 +71,11 @@ export class IpsetStore {
     for (const s of sets) s.clear();
   }
 
-  /** `ipset rename FROM TO`. @throws KnetError `ENOENT`, `EEXIST`. */
-  rename(from: string, to: string): void {
+  /** `ipset rename FROM TO`. @throws KnetError `ENOENT`, `EEXIST`, `EBUSY` when a rule references it (`inUse`). */
+  rename(from: string, to: string, inUse: (set: string) => boolean = () => false): void {
     const set = this.require(from);
     if (this.byName.has(to)) throw ipsetError('EEXIST', 'Set cannot be renamed: a set with the new name already exists');
+    if (inUse(from)) throw ipsetError('EBUSY', 'Set cannot be renamed: it is in use by another system');
     this.byName.delete(from);
     set.name = to;
     this.byName.set(to, set);

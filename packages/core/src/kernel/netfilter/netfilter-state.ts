@@ -66,3 +66,18 @@ export function cloneTable(t: NetfilterTable): NetfilterTable {
   }
   return { name: t.name, chains };
 }
+
+/**
+ * True when a rule of any table matches on the set (`-m set --match-set NAME`): the kernel then
+ * refuses to destroy or rename it.
+ *
+ * @remarks Linux equivalent: the set's reference count taken by xt_set's checkentry.
+ */
+export function isIpsetReferenced(state: NetfilterState, name: string): boolean {
+  for (const t of state.tables.values()) {
+    for (const c of t.chains.values()) {
+      for (const r of c.rules) for (const m of r.matches) if (m.kind === 'set' && m.name === name) return true;
+    }
+  }
+  return false;
+}
