@@ -10,7 +10,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(dirname(executable), { recursive: true, force: true }));
 
-const skip = cniConformanceSkipReason();
+const skip = cniConformanceSkipReason(['veth', 'bridge']);
 if (skip !== undefined) console.log(`knet-kubenet conformance: the real-namespace cases skip: ${skip}`);
 
 const pluginConf = ({ dataDir }: { dataDir: string }) => ({
@@ -32,6 +32,7 @@ const cases = cniConformanceCases({
   pluginConf,
   invalidPluginConf: (ctx) => ({ ...pluginConf(ctx), hairpinMode: true, promiscMode: true }),
   namespacePrefix: 'knet-cni-kubenet-',
+  linkKinds: ['veth', 'bridge'],
 });
 
 describe('knet-kubenet CNI conformance', () => {

@@ -37,6 +37,8 @@ export interface CniConformanceOptions {
   readonly concurrency?: number;
   /** Other directories for `CNI_PATH` (plugins the plugin delegates to). */
   readonly path?: readonly string[];
+  /** Link kinds the plugin creates (`veth`, `bridge`, `vxlan`...): a kernel without one skips the namespace cases. */
+  readonly linkKinds?: readonly string[];
 }
 
 /** One case of the suite: run it with any test runner; it throws on failure. */
@@ -51,12 +53,30 @@ function check(cond: boolean, message: string): asserts cond {
   if (!cond) throw new Error(`CNI conformance: ${message}`);
 }
 
-/** Why cases that need network namespaces cannot run here, or `undefined`. */
-export function cniConformanceSkipReason(): string | undefined {
+/**
+ * Why cases that need network namespaces cannot run here, or `undefined`: Linux, root, iproute2,
+ * and a kernel that creates each of `linkKinds` (tried in a scratch namespace
+ * `knet-cni-probe-<pid>`, deleted again).
+ */
+export function cniConformanceSkipReason(linkKinds: readonly string[] = []): string | undefined {
   if (process.platform !== 'linux') return `needs Linux network namespaces (this is ${process.platform})`;
   if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
   if (spawnSync('ip', ['-V']).status !== 0) return 'needs iproute2 (ip)';
-  return undefined;
+  if (linkKinds.length === 0) return undefined;
+  const ns = `knet-cni-probe-${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8' });
+  if (add.status !== 0) return `cannot create a network namespace: ${add.stderr.trim()}`;
+  try {
+    for (const kind of linkKinds) {
+      const args = kind === 'veth' ? ['type', 'veth', 'peer', 'name', 'probe1'] : kind === 'vxlan' ? ['type', 'vxlan', 'id', '1', 'dstport', '4789'] : ['type', kind];
+      const r = spawnSync('ip', ['-n', ns, 'link', 'add', 'probe0', ...args], { encoding: 'utf8' });
+      if (r.status !== 0) return `the kernel cannot create ${kind} links: ${r.stderr.trim()}`;
+      spawnSync('ip', ['-n', ns, 'link', 'del', 'probe0']);
+    }
+    return undefined;
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
 }
 
 function ipBatch(lines: readonly string[]): void {
@@ -148,7 +168,7 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
   const prefix = options.namespacePrefix ?? 'knet-cni-';
   const keep = options.keepFiles ?? /^(lock|lock\.knet|last_reserved_ip\.\d+)$/;
   const concurrency = options.concurrency ?? 100;
-  const needsNs = cniConformanceSkipReason();
+  const needsNs = cniConformanceSkipReason(options.linkKinds ?? []);
   // Read when a case runs: the executable may be built after the cases are listed.
   const pathOf = (): string[] => [dirname(options.executable), ...(options.path ?? [])];
 
