@@ -138,3 +138,15 @@ describe('parseIptablesRestore', () => {
     expect(() => parseIptablesRestore(text)).toThrow(expect.objectContaining({ code: 'EINVAL', details: expect.objectContaining({ line }) }));
   });
 });
+
+describe('applyIptablesRestore with extensions knet does not model', () => {
+  it.each([
+    ['-A INPUT -m limit --limit 5/min -j LOG', 'limit'],
+    ['-A INPUT -p udp -j CHECKSUM --checksum-fill', 'CHECKSUM'],
+    ['-A INPUT -m connmark --mark 0x1 -j ACCEPT', 'connmark'],
+  ])('refuses %j with EOPNOTSUPP naming the line and the extension', (rule, extension) => {
+    expect(() => applyIptablesRestore(createNetfilterState(), `*filter\n${rule}\nCOMMIT\n`)).toThrow(
+      expect.objectContaining({ code: 'EOPNOTSUPP', details: expect.objectContaining({ line: 2, extension }) }),
+    );
+  });
+});

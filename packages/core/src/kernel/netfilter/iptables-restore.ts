@@ -1,9 +1,9 @@
-import type { KnetError } from '../../errors/knet-error.js';
+import { KnetError } from '../../errors/knet-error.js';
 import type { NetfilterChain, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
 import { NETFILTER_TABLES } from './netfilter-types.js';
 import { cloneTable, createTable, ensureTable, isBuiltinChain, type NetfilterState } from './netfilter-state.js';
 import { formatRuleSpec, parseRuleCommand, splitRuleWords, type ParsedRule, type RuleCommand } from './parse-rule-command.js';
-import { restoreError, RuleParseError } from './restore-error.js';
+import { restoreError, RuleParseError, UnsupportedExtensionError } from './restore-error.js';
 import { checkTable, hookSensitive, staticProblem, type PendingProblem } from './check-table.js';
 
 /**
@@ -157,6 +157,9 @@ function readRestore(text: string, options: IptablesRestoreOptions, visit: (ev: 
       command = prefix.length === 0 ? parseCachedCommand(table, start) : parseRuleCommand([...prefix, ...splitRuleWords(start)], { table });
     } catch (e) {
       if (e instanceof RuleParseError) throw restoreError(e.kind, lineNo, e.message);
+      if (e instanceof UnsupportedExtensionError) {
+        throw new KnetError('EOPNOTSUPP', `iptables-restore: line ${lineNo}: ${e.message}`, { line: lineNo, reason: e.message, extension: e.extension });
+      }
       throw e;
     }
     visit({ kind: 'command', line: lineNo, command });

@@ -394,6 +394,10 @@ export interface NetfilterChain {
   policy: ChainPolicy | null;
   /** Policy counters of a built-in chain; user chains print `[0:0]`. */
   readonly counters: Counters;
+  /**
+   * The rules in order. Once a table is committed, change a chain by assigning a new array (as
+   * applyIptablesRestore does): the evaluator caches a destination index per array.
+   */
   rules: NetfilterRule[];
 }
 

@@ -9,7 +9,7 @@ import { lookupProtocol, protocolName } from './netfilter-names.js';
 import { MATCH_MODULES, protocolMatchName } from './match-modules.js';
 import { STANDARD_TARGETS, TARGET_MODULES } from './target-modules.js';
 import { checkInterface, formatAddressMask, parseAddressList, parseUintIn } from './parse-helpers.js';
-import { paramError, RuleParseError } from './restore-error.js';
+import { paramError, RuleParseError, UNSUPPORTED_EXTENSIONS, UnsupportedExtensionError } from './restore-error.js';
 import type { XtModule, XtOption, XtParseContext } from './xt-module.js';
 
 /**
@@ -179,7 +179,10 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
 
   const loadMatch = (name: string): void => {
     const module = MATCH_MODULES.get(name);
-    if (module === undefined) throw paramError(`Couldn't load match \`${name}':No such file or directory\n`);
+    if (module === undefined) {
+      if (UNSUPPORTED_EXTENSIONS.has(name)) throw new UnsupportedExtensionError('match', name);
+      throw paramError(`Couldn't load match \`${name}':No such file or directory\n`);
+    }
     for (const e of extensions) if (e.module.name === name) e.completed = true;
     extensions.push({ module, kind: 'match', state: module.create(), completed: false });
   };
@@ -366,6 +369,7 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
         setOption('j');
         if (letter === 'g') isGoto = true;
         jumpTo = a;
+        if (UNSUPPORTED_EXTENSIONS.has(a)) throw new UnsupportedExtensionError('target', a);
         const module = TARGET_MODULES.get(a);
         if (module !== undefined && !isGoto) target = { module, kind: 'target', state: module.create(), completed: false };
         break;

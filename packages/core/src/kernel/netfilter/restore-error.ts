@@ -70,6 +70,31 @@ export class RuleParseError extends Error {
   }
 }
 
+/**
+ * Match and target extensions that exist in iptables 1.8.9 but that knet does not model. Input
+ * using them is refused with `EOPNOTSUPP` rather than iptables' "Couldn't load" message, which
+ * would wrongly suggest the extension does not exist.
+ */
+export const UNSUPPORTED_EXTENSIONS: ReadonlySet<string> = new Set([
+  // matches
+  'ah', 'bpf', 'cgroup', 'cluster', 'connbytes', 'connlabel', 'connlimit', 'connmark', 'cpu', 'dccp', 'devgroup',
+  'dscp', 'ecn', 'esp', 'hashlimit', 'helper', 'hl', 'ipcomp', 'iprange', 'ipvs', 'l2tp', 'length', 'limit', 'mac',
+  'osf', 'owner', 'pkttype', 'policy', 'quota', 'rateest', 'realm', 'rpfilter', 'socket', 'string', 'tcpmss', 'time',
+  'tos', 'ttl', 'u32', 'udplite',
+  // targets
+  'AUDIT', 'CHECKSUM', 'CLASSIFY', 'CONNSECMARK', 'DSCP', 'ECN', 'HMARK', 'IDLETIMER', 'LED', 'NETMAP', 'NFQUEUE',
+  'QUEUE', 'RATEEST', 'SECMARK', 'SET', 'SYNPROXY', 'TCPMSS', 'TCPOPTSTRIP', 'TEE', 'TOS', 'TPROXY', 'TRACE', 'TTL',
+]);
+
+/** A real iptables extension knet does not model; the restore loop turns it into `EOPNOTSUPP` with the line. */
+export class UnsupportedExtensionError extends Error {
+  readonly extension: string;
+  constructor(kind: 'match' | 'target', extension: string) {
+    super(`knet does not model the iptables ${kind} extension ${kind === 'match' ? `-m ${extension}` : `-j ${extension}`}`);
+    this.extension = extension;
+  }
+}
+
 /** Shorthand: a PARAMETER_PROBLEM with iptables' exact message. */
 export function paramError(message: string): RuleParseError {
   return new RuleParseError('parameter', message);
