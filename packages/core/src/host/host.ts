@@ -97,6 +97,20 @@ export interface FdbOptions {
   readonly vlan?: number;
 }
 
+/** Options of {@link Host.iptablesRestore}, as `iptables-restore [--noflush] [--counters]`. */
+export interface HostIptablesRestoreOptions {
+  /** Keep rules and chains the payload does not mention (`--noflush`). */
+  readonly noflush?: boolean;
+  /** Take counters from the payload (`--counters`). */
+  readonly counters?: boolean;
+}
+
+/** Options of {@link Host.iptablesSave}, as `iptables-save [-t TABLE] [--counters]`. */
+export interface HostIptablesSaveOptions {
+  readonly table?: 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
+  readonly counters?: boolean;
+}
+
 /**
  * The Host API: the only way a plugin changes a node. It is shaped after netlink / iproute2,
  * addresses every object by network namespace name, and is implemented by SimHost (the
@@ -163,4 +177,18 @@ export interface Host {
   sysctlSet(netns: string, key: string, value: string): Promise<void>;
   /** `sysctl -n KEY`. @throws `ENOENT` */
   sysctlGet(netns: string, key: string): Promise<string>;
+
+  /**
+   * `iptables-restore [--noflush] < payload` in the namespace: atomic per table.
+   * @throws `EINVAL` with iptables-restore's `line N failed` message.
+   */
+  iptablesRestore(netns: string, payload: string, options?: HostIptablesRestoreOptions): Promise<void>;
+  /** `iptables-save [-t TABLE] [--counters]` in the namespace. */
+  iptablesSave(netns: string, options?: HostIptablesSaveOptions): Promise<string>;
+  /** `ipset restore [-exist] < payload` in the namespace. @throws `EINVAL` */
+  ipsetRestore(netns: string, payload: string, options?: { readonly exist?: boolean }): Promise<void>;
+  /** `ipset save` in the namespace. */
+  ipsetSave(netns: string): Promise<string>;
+  /** `conntrack -L` in the namespace (the entries, one per line, as conntrack prints them). */
+  conntrackList(netns: string): Promise<string>;
 }

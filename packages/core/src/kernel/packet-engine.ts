@@ -28,6 +28,13 @@ import type {
   TraceVerdict,
 } from '../trace/trace-types.js';
 import type { SimLink } from './link/sim-link.js';
+import { applyNatRequest, conntrackView } from './conntrack/apply-nat-request.js';
+import { IPS } from './conntrack/conntrack-entry.js';
+import type { ConntrackTable, PacketCt } from './conntrack/conntrack-table.js';
+import type { NatHook } from './conntrack/nat-core.js';
+import { evaluateChain } from './netfilter/evaluate-chain.js';
+import type { ChainEvaluation, StatisticChooser } from './netfilter/evaluate-types.js';
+import type { AddrType, NetfilterHook, NetfilterTableName, RejectWith } from './netfilter/netfilter-types.js';
 import { NEIGH_DEFAULTS, type NeighEntry } from './neigh/neigh-table.js';
 import { formatSimRoute, RT_TABLE_DEFAULT, toRouteInfo, type SimRoute } from './route/route-table.js';
 import type { SimHost } from './sim-host.js';
@@ -70,9 +77,51 @@ const ICMP_PORT_UNREACH = 3;
 const ICMP_FRAG_NEEDED = 4;
 const ICMP_PKT_FILTERED = 13;
 
-/** A packet in flight with the bookkeeping the trace needs: which flow of the exchange it is. */
+/**
+ * A packet in flight with the bookkeeping the trace needs, and the `sk_buff` metadata netfilter
+ * reads: the conntrack attachment, the mark and the bridge ports (br_netfilter's physdev).
+ * Crossing a veth scrubs it (`skb_scrub_packet`: conntrack always, the mark between namespaces).
+ */
 export interface Flight {
   readonly flow: TraceFlow;
+  /** `skb->_nfct`: the connection the packet belongs to in the current namespace. */
+  ct?: PacketCt;
+  /** `skb->mark`. */
+  mark?: number;
+  /** br_netfilter: the bridge port the frame came in on / goes out of. */
+  physIn?: string;
+  physOut?: string;
+  /** br_netfilter already ran the IP PREROUTING hooks at the bridge (ip_sabotage_in skips them). */
+  preroutingDone?: boolean;
+}
+
+/** The metadata a packet keeps when it crosses a veth into `sameNs ? the same : another` namespace. */
+function scrub(f: Flight, sameNs: boolean): Flight {
+  return sameNs && f.mark !== undefined ? { flow: f.flow, mark: f.mark } : { flow: f.flow };
+}
+
+/** ICMP destination-unreachable codes of the REJECT target's `--reject-with` types. @see linux net/ipv4/netfilter/ipt_REJECT.c */
+const REJECT_ICMP_CODE: Readonly<Record<Exclude<RejectWith, 'tcp-reset'>, number>> = {
+  'icmp-net-unreachable': 0,
+  'icmp-host-unreachable': 1,
+  'icmp-proto-unreachable': 2,
+  'icmp-port-unreachable': 3,
+  'icmp-net-prohibited': 9,
+  'icmp-host-prohibited': 10,
+  'icmp-admin-prohibited': 13,
+};
+
+/** A NAT translation the trace saw (for outcomes: the endpoint and whether it was masqueraded). */
+export interface NatEvent {
+  readonly flow: TraceFlow;
+  readonly netns: string;
+  readonly hook: NatHook;
+  /** `DNAT` changes the destination, `SNAT` the source (MASQUERADE is SNAT). */
+  readonly manip: 'DNAT' | 'SNAT';
+  /** True for the reverse translation of a reply. */
+  readonly reverse: boolean;
+  readonly before: { readonly addr: number; readonly port?: number };
+  readonly after: { readonly addr: number; readonly port?: number };
 }
 
 interface QueuedEvent {
@@ -119,6 +168,12 @@ export class PacketEngine {
   private replies = true;
   private capture = true;
   private otherhost = new Set<TraceFlow>();
+  private nat: NatEvent[] = [];
+  /**
+   * Answers `-m statistic --mode random`: a seeded draw by default; `--all-paths` replaces it
+   * with an enumerator.
+   */
+  choose: StatisticChooser = (p) => this.host.rng.nextFloat() < p;
   /** Who sent the traced packet (the owner of the ICMP socket replies are delivered to). */
   icmpOwner = 'the sender';
   /** The source address chosen for the first request packet of the current trace. */
@@ -136,6 +191,7 @@ export class PacketEngine {
     this.frames = [];
     this.deliveries = [];
     this.drops = [];
+    this.nat = [];
     this.otherhost.clear();
     this.queue = [];
     this.start = this.host.now;
@@ -160,8 +216,8 @@ export class PacketEngine {
   }
 
   /** What the last run recorded. */
-  results(): { hops: TraceHop[]; frames: CapturedFrame[]; deliveries: DeliveryRecord[]; drops: { flow: TraceFlow; verdict: TraceVerdict }[] } {
-    return { hops: this.hops, frames: this.frames, deliveries: this.deliveries, drops: this.drops };
+  results(): { hops: TraceHop[]; frames: CapturedFrame[]; deliveries: DeliveryRecord[]; drops: { flow: TraceFlow; verdict: TraceVerdict }[]; nat: NatEvent[] } {
+    return { hops: this.hops, frames: this.frames, deliveries: this.deliveries, drops: this.drops, nat: this.nat };
   }
 
   private schedule(delay: number, run: () => void): void {
@@ -247,9 +303,10 @@ export class PacketEngine {
     return this.frames.length - 1;
   }
 
-  private drop(ns: SimNetns, f: Flight, reason: DropReason, decision: string, packet: string, dev?: string): void {
+  private drop(ns: SimNetns, f: Flight, reason: DropReason, decision: string, packet: string, dev?: string, rule?: string): void {
     this.hop(ns, f, 'drop', decision, packet, { ...(dev !== undefined ? { dev } : {}), detail: { kind: 'drop', reason } });
-    this.drops.push({ flow: f.flow, verdict: this.verdict(ns, 'dropped', { reason, ...(dev !== undefined ? { dev } : {}) }) });
+    const v = this.verdict(ns, 'dropped', { reason, ...(dev !== undefined ? { dev } : {}) });
+    this.drops.push({ flow: f.flow, verdict: rule !== undefined ? { ...v, rule } : v });
   }
 
   private verdict(ns: SimNetns, kind: TraceVerdict['kind'], extra: { reason?: DropReason; dev?: string; socket?: string } = {}): TraceVerdict {
@@ -302,7 +359,7 @@ export class PacketEngine {
    * When `pkt.src` is 0 the source address is chosen from the route.
    */
   localOut(ns: SimNetns, pkt: Ipv4Packet, f: Flight, origin: string): void {
-    const route = this.fibLookup(ns, pkt.dst);
+    let route = this.fibLookup(ns, pkt.dst);
     const summary = formatIpPacket(pkt);
     if (route === undefined || route.type === 'unreachable' || route.type === 'prohibit' || route.type === 'blackhole') {
       const reason: DropReason =
@@ -324,8 +381,20 @@ export class PacketEngine {
     if (f.flow === 'request' && this.requestSource === undefined) this.requestSource = out.src;
     this.hop(ns, f, 'send', `${origin} sends`, formatIpPacket(out));
     this.routeHop(ns, f, route, out);
-    // NF_INET_LOCAL_OUT (raw, mangle, nat, filter): accept until the rule engine is plugged in.
-    this.ipOutput(ns, out, route, f, false);
+    // NF_INET_LOCAL_OUT: raw, conntrack, mangle, nat (DNAT), filter.
+    const hooked = this.hookOutput(ns, out, f, route.dev);
+    if (hooked === undefined) return;
+    if (hooked.dst !== out.dst) {
+      // ip_route_me_harder: a destination NAT in OUTPUT re-routes the packet.
+      const again = this.fibLookup(ns, hooked.dst);
+      if (again === undefined || (again.type !== 'unicast' && again.type !== 'local')) {
+        this.drop(ns, f, 'no-route', `no route to ${formatIpv4(hooked.dst)} after DNAT`, formatIpPacket(hooked));
+        return;
+      }
+      route = again;
+      this.routeHop(ns, f, route, hooked);
+    }
+    this.ipOutput(ns, hooked, route, f, false);
   }
 
   private routeHop(ns: SimNetns, f: Flight, route: SimRoute, pkt: Ipv4Packet): void {
@@ -343,7 +412,10 @@ export class PacketEngine {
       this.drop(ns, f, 'link-down', `output device ${route.dev ?? '?'} is down`, formatIpPacket(pkt), route.dev);
       return;
     }
-    // NF_INET_POST_ROUTING (mangle, nat): accept until the rule engine is plugged in.
+    // NF_INET_POST_ROUTING: mangle, nat (SNAT/MASQUERADE), conntrack confirm.
+    const hooked = this.hookPostrouting(ns, pkt, f, dev);
+    if (hooked === undefined) return;
+    pkt = hooked;
     const mtu = route.mtu ?? dev.mtu;
     const len = ipPacketLength(pkt);
     if (len > mtu) {
@@ -520,7 +592,8 @@ export class PacketEngine {
           this.drop(ns, f, 'link-down', `${dev.name}: no carrier (peer down)`, formatPacket(frame), dev.name);
           return;
         }
-        this.schedule(WIRE_NS, () => this.netifReceive(peer, frame, f));
+        const g = scrub(f, peer.netns === ns);
+        this.schedule(WIRE_NS, () => this.netifReceive(peer, frame, g));
         return;
       }
       case 'device':
@@ -599,9 +672,29 @@ export class PacketEngine {
         e.updated = now;
       }
     }
-    // NF_BR_PRE_ROUTING for IPv4 when net.bridge.bridge-nf-call-iptables = 1 (br_netfilter):
-    // the iptables PREROUTING chains see bridged packets; they accept until rules exist.
+    f.physIn = port.name;
+    // NF_BR_PRE_ROUTING with br_netfilter (net.bridge.bridge-nf-call-iptables = 1): an IPv4 frame
+    // the bridge will switch (not one for the bridge's own MAC, which goes up the stack and meets
+    // PREROUTING in ip_rcv with the same physdev) runs the IP PREROUTING hooks here, `-i <bridge>`.
+    if (frame.payload.kind === 'ipv4' && frame.dst !== br.mac && !isMulticastMac(frame.dst) && this.brNetfilter(br)) {
+      const before = frame.payload;
+      const pkt = this.hookPrerouting(ns, before, f, br);
+      if (pkt === undefined) return;
+      f.preroutingDone = true;
+      if (pkt.dst !== before.dst) {
+        // br_nf_pre_routing_finish: a DNAT changed the destination, so the packet is routed
+        // (knet models the bridged-DNAT shortcut as routing through the host; ADR 0004).
+        this.ipRcv(br, pkt, { ...frame, dst: br.mac, payload: pkt }, f);
+        return;
+      }
+      if (pkt !== before) frame = { ...frame, payload: pkt };
+    }
     this.brForwardDecision(br, port, frame, f, show);
+  }
+
+  /** True when bridged IPv4 traffic of this bridge goes through iptables (br_netfilter loaded, sysctl on, rules present). */
+  private brNetfilter(br: SimLink): boolean {
+    return br.netns.netfilterActive && br.netns.sysctl.num('net.bridge.bridge-nf-call-iptables') === 1;
   }
 
   /**
@@ -651,8 +744,17 @@ export class PacketEngine {
         dev: br.name,
         detail: { kind: 'fdb', mac: dst, bridge: br.name, port: out.name, action: hairpin ? 'hairpin' : 'forward' },
       });
-      // NF_BR_FORWARD → iptables FORWARD for bridged IPv4 under br_netfilter (accepts for now).
-      this.schedule(STEP_NS, () => this.xmitEthernet(out, frame, f, undefined));
+      if (ingress !== undefined && frame.payload.kind === 'ipv4' && this.brNetfilter(br)) {
+        // NF_BR_FORWARD → iptables FORWARD, NF_BR_POST_ROUTING → iptables POSTROUTING, with
+        // `-i`/`-o` the bridge and the ports as physdev (br_nf_forward_ip, br_nf_post_routing).
+        f.physOut = out.name;
+        let pkt: Ipv4Packet | undefined = this.hookForward(ns, frame.payload, f, br, br);
+        if (pkt !== undefined) pkt = this.hookPostrouting(ns, pkt, f, br);
+        if (pkt === undefined) return;
+        if (pkt !== frame.payload) frame = { ...frame, payload: pkt };
+      }
+      const fwd = frame;
+      this.schedule(STEP_NS, () => this.xmitEthernet(out, fwd, f, undefined));
       return;
     }
     // Broadcast, multicast or unknown unicast: flood to every other port that allows it, and
@@ -666,7 +768,7 @@ export class PacketEngine {
     }
     // One event sends every copy and one more receives them all: a flood over a 1,000-port
     // fabric costs two queue operations, not two thousand (same times, same order).
-    if (ports.length > 0) this.schedule(STEP_NS, () => this.floodOut(ports, frame, f));
+    if (ports.length > 0) this.schedule(STEP_NS, () => this.floodOut(ports, frame, { flow: f.flow }));
     if (ingress !== undefined && mcast) this.schedule(STEP_NS, () => this.bridgeLocalIn(br, frame, f));
   }
 
@@ -680,7 +782,7 @@ export class PacketEngine {
     }
     if (peers.length > 0) {
       this.schedule(WIRE_NS, () => {
-        for (const peer of peers) this.netifReceive(peer, frame, f);
+        for (const peer of peers) this.netifReceive(peer, frame, scrub(f, peer.netns === ports[0]?.netns));
       });
     }
   }
@@ -781,18 +883,307 @@ export class PacketEngine {
     }
   }
 
+
+  // ---- netfilter hooks --------------------------------------------------------------------
+
+  /**
+   * NF_INET_PRE_ROUTING in priority order: raw (−300), conntrack (−200), mangle (−150), nat DNAT
+   * (−100). Returns the packet (translated) or undefined when a rule or conntrack dropped it.
+   * @see linux include/uapi/linux/netfilter_ipv4.h (NF_IP_PRI_*), net/netfilter/nf_conntrack_core.c
+   */
+  private hookPrerouting(ns: SimNetns, pkt: Ipv4Packet, f: Flight, inDev: SimLink): Ipv4Packet | undefined {
+    if (!ns.netfilterActive) return pkt;
+    const io = { in: inDev.name };
+    if (!this.nfTable(ns, 'raw', 'PREROUTING', pkt, f, io)) return undefined;
+    if (!this.conntrackIn(ns, pkt, f)) return undefined;
+    if (!this.nfTable(ns, 'mangle', 'PREROUTING', pkt, f, io)) return undefined;
+    return this.natStep(ns, pkt, f, 'PREROUTING', io, inDev);
+  }
+
+  /** NF_INET_LOCAL_OUT: raw, conntrack, mangle, nat (DNAT), filter. */
+  private hookOutput(ns: SimNetns, pkt: Ipv4Packet, f: Flight, outName: string | undefined): Ipv4Packet | undefined {
+    if (!ns.netfilterActive) return pkt;
+    const io = outName !== undefined ? { out: outName } : {};
+    if (!this.nfTable(ns, 'raw', 'OUTPUT', pkt, f, io)) return undefined;
+    if (!this.conntrackIn(ns, pkt, f)) return undefined;
+    if (!this.nfTable(ns, 'mangle', 'OUTPUT', pkt, f, io)) return undefined;
+    const out = this.natStep(ns, pkt, f, 'OUTPUT', io, undefined);
+    if (out === undefined) return undefined;
+    return this.nfTable(ns, 'filter', 'OUTPUT', out, f, io) ? out : undefined;
+  }
+
+  /** NF_INET_FORWARD: mangle, filter. */
+  private hookForward(ns: SimNetns, pkt: Ipv4Packet, f: Flight, inDev: SimLink, outDev: SimLink | undefined): Ipv4Packet | undefined {
+    if (!ns.netfilterActive) return pkt;
+    const io = { in: inDev.name, ...(outDev !== undefined ? { out: outDev.name } : {}) };
+    if (!this.nfTable(ns, 'mangle', 'FORWARD', pkt, f, io)) return undefined;
+    return this.nfTable(ns, 'filter', 'FORWARD', pkt, f, io) ? pkt : undefined;
+  }
+
+  /** NF_INET_LOCAL_IN: mangle, filter, nat (SNAT), conntrack confirm. */
+  private hookInput(ns: SimNetns, pkt: Ipv4Packet, f: Flight, inDev: SimLink): Ipv4Packet | undefined {
+    if (!ns.netfilterActive) return pkt;
+    const io = { in: inDev.name };
+    if (!this.nfTable(ns, 'mangle', 'INPUT', pkt, f, io)) return undefined;
+    if (!this.nfTable(ns, 'filter', 'INPUT', pkt, f, io)) return undefined;
+    const out = this.natStep(ns, pkt, f, 'INPUT', io, undefined);
+    if (out === undefined) return undefined;
+    return this.confirm(ns, out, f) ? out : undefined;
+  }
+
+  /** NF_INET_POST_ROUTING: mangle, nat (SNAT / MASQUERADE), conntrack confirm. */
+  private hookPostrouting(ns: SimNetns, pkt: Ipv4Packet, f: Flight, outDev: SimLink): Ipv4Packet | undefined {
+    if (!ns.netfilterActive) return pkt;
+    const io = { out: outDev.name };
+    if (!this.nfTable(ns, 'mangle', 'POSTROUTING', pkt, f, io)) return undefined;
+    const out = this.natStep(ns, pkt, f, 'POSTROUTING', io, outDev);
+    if (out === undefined) return undefined;
+    return this.confirm(ns, out, f) ? out : undefined;
+  }
+
+  /** `inet_addr_type_dev_table`: what an address is to this namespace, for `-m addrtype`. */
+  private addrType(ns: SimNetns, addr: number, iface: string | undefined): AddrType {
+    if (addr === 0 || addr === 0xffffffff) return 'BROADCAST';
+    if (addr >>> 28 === 0xe) return 'MULTICAST';
+    const r = ns.local.lookup(addr);
+    if (r === undefined) return 'UNICAST';
+    if (iface !== undefined && r.dev !== iface) return 'UNICAST';
+    switch (r.type) {
+      case 'local':
+        return 'LOCAL';
+      case 'broadcast':
+        return 'BROADCAST';
+      case 'blackhole':
+        return 'BLACKHOLE';
+      case 'unreachable':
+        return 'UNREACHABLE';
+      case 'prohibit':
+        return 'PROHIBIT';
+      default:
+        return 'UNICAST';
+    }
+  }
+
+  /**
+   * Walks one table's built-in chain for a hook; records a hop when a rule matched or a policy
+   * other than ACCEPT decided; applies marks; answers REJECT. Returns false when the packet
+   * was dropped (or rejected).
+   */
+  private nfTable(
+    ns: SimNetns,
+    table: NetfilterTableName,
+    hook: NetfilterHook,
+    pkt: Ipv4Packet,
+    f: Flight,
+    io: { readonly in?: string; readonly out?: string },
+  ): boolean {
+    const r = this.nfEvaluate(ns, table, hook, pkt, f, io);
+    if (r === undefined) return true;
+    return this.nfVerdict(ns, table, hook, pkt, f, r);
+  }
+
+  private nfEvaluate(
+    ns: SimNetns,
+    table: NetfilterTableName,
+    hook: NetfilterHook,
+    pkt: Ipv4Packet,
+    f: Flight,
+    io: { readonly in?: string; readonly out?: string },
+  ): ChainEvaluation | undefined {
+    const t = ns.netfilter.tables.get(table);
+    if (t === undefined || !t.chains.has(hook)) return undefined;
+    const p = pkt.payload;
+    const l4 = p.kind === 'tcp' || p.kind === 'udp' ? p : undefined;
+    const r = evaluateChain(
+      ns.netfilter,
+      table,
+      hook,
+      {
+        src: pkt.src,
+        dst: pkt.dst,
+        protocol: pkt.protocol,
+        ...(l4 !== undefined ? { sport: l4.srcPort, dport: l4.dstPort } : {}),
+        ...(p.kind === 'icmp' ? { icmpType: p.type, icmpCode: p.code } : {}),
+        ...(p.kind === 'tcp' ? { tcpFlags: p.flags } : {}),
+        ...(io.in !== undefined ? { inIface: io.in } : {}),
+        ...(io.out !== undefined ? { outIface: io.out } : {}),
+        mark: f.mark ?? 0,
+        length: ipPacketLength(pkt),
+        fragment: (pkt.fragOffset ?? 0) !== 0,
+        ttl: pkt.ttl,
+      },
+      {
+        now: this.host.now,
+        choose: this.choose,
+        addrType: (addr, iface) => this.addrType(ns, addr, iface),
+        ...(f.ct !== undefined ? { conntrack: conntrackView(f.ct, this.host.now) } : {}),
+        ...(f.physIn !== undefined || f.physOut !== undefined
+          ? { physdev: { ...(f.physIn !== undefined ? { physIn: f.physIn } : {}), ...(f.physOut !== undefined ? { physOut: f.physOut } : {}) } }
+          : {}),
+      },
+    );
+    f.mark = r.mark;
+    if (r.connmark !== undefined && f.ct?.entry !== undefined) f.ct.entry.mark = r.connmark;
+    if (r.notrack && f.ct === undefined) f.ct = { entry: undefined, state: 'UNTRACKED', direction: 'ORIGINAL', verdict: 'accept' };
+    if (r.matched.length > 0 || r.verdict !== 'ACCEPT') {
+      const rules = r.matched.map((m) => ({ chain: m.chain, ruleNumber: m.ruleNumber, text: m.text }));
+      const decided = r.policy ? `policy ${r.verdict}` : r.verdict;
+      const path = r.matched.map((m) => `${m.text} (rule ${m.ruleNumber})`).join(' → ');
+      this.hop(ns, f, 'netfilter', `${table} ${hook}: ${path === '' ? '' : `${path} ⇒ `}${r.nat !== undefined ? r.nat.kind : decided}`, formatIpPacket(pkt), {
+        ...(io.out ?? io.in) !== undefined ? { dev: (io.out ?? io.in)! } : {},
+        detail: {
+          kind: 'netfilter',
+          table,
+          hook,
+          verdict: r.nat !== undefined ? r.nat.kind : r.verdict,
+          policy: r.policy,
+          rules,
+          traversed: r.traversed,
+        },
+      });
+    }
+    return r;
+  }
+
+  private nfVerdict(ns: SimNetns, table: NetfilterTableName, hook: NetfilterHook, pkt: Ipv4Packet, f: Flight, r: ChainEvaluation): boolean {
+    if (r.verdict === 'ACCEPT' || r.verdict === 'CONTINUE') return true;
+    const by = r.decidedBy !== undefined ? `${r.decidedBy.text} (${table} rule ${r.decidedBy.ruleNumber})` : `the ${table} ${hook} policy`;
+    if (r.verdict === 'DROP') {
+      this.drop(ns, f, 'netfilter-drop', `dropped by ${by}`, formatIpPacket(pkt), undefined, r.decidedBy?.text);
+      return false;
+    }
+    // REJECT: drop, and answer the sender (ipt_REJECT: nf_send_reset / nf_send_unreach).
+    const how = r.reject ?? 'icmp-port-unreachable';
+    this.hop(ns, f, 'reject', `rejected by ${by} with ${how}`, formatIpPacket(pkt), { detail: { kind: 'drop', reason: 'netfilter-reject' } });
+    this.drops.push({ flow: f.flow, verdict: { ...this.verdict(ns, 'rejected', { reason: 'netfilter-reject' }), ...(r.decidedBy !== undefined ? { rule: r.decidedBy.text } : {}) } });
+    if (!this.replies || f.flow === 'icmp-error' || f.flow === 'arp') return false;
+    if (how === 'tcp-reset') {
+      if (pkt.payload.kind === 'tcp') {
+        const rst = this.tcpReply(ns, pkt, pkt.payload, TCP_RST | TCP_ACK);
+        if (rst !== undefined) {
+          const g: Flight = { flow: 'reply', ...(f.ct !== undefined ? { ct: ns.conntrack.attachRelated(f.ct) } : {}) };
+          this.schedule(STEP_NS, () => this.localOut(ns, rst, g, 'the kernel (REJECT --reject-with tcp-reset)'));
+        }
+      }
+    } else {
+      this.icmpError(ns, pkt, ICMP_DEST_UNREACH, REJECT_ICMP_CODE[how], f);
+    }
+    return false;
+  }
+
+  /** nf_conntrack_in: attach the packet's connection (unless raw NOTRACKed it or it has one). */
+  private conntrackIn(ns: SimNetns, pkt: Ipv4Packet, f: Flight): boolean {
+    if (f.ct !== undefined) return true;
+    const ct = ns.conntrack.conntrackIn(pkt, this.host.now);
+    f.ct = ct;
+    const e = ct.entry;
+    const tuple = e === undefined ? '' : ` ${formatTuple(ct.direction === 'REPLY' ? e.reply : e.original)}`;
+    const text = ct.state === 'INVALID'
+      ? `conntrack: INVALID${ct.reason !== undefined ? ` (${ct.reason})` : ''}`
+      : `conntrack: ${ct.state}${ct.direction === 'REPLY' ? ' (reply direction)' : ''}${tuple}${e !== undefined && (e.has(IPS.DST_NAT) || e.has(IPS.SRC_NAT)) ? `, reply tuple ${formatTuple(e.reply)}` : ''}`;
+    this.hop(ns, f, 'conntrack', text, formatIpPacket(pkt), {
+      detail: { kind: 'conntrack', state: ct.state, direction: ct.direction, ...(e !== undefined ? { original: formatTuple(e.original), reply: formatTuple(e.reply) } : {}) },
+    });
+    if (ct.verdict === 'drop') {
+      this.drop(ns, f, 'netfilter-drop', `conntrack dropped the packet: ${ct.reason ?? 'table full'}`, formatIpPacket(pkt));
+      return false;
+    }
+    return true;
+  }
+
+  /** The nat table at a hook, through conntrack: the chain runs for a connection's first packet only. */
+  private natStep(
+    ns: SimNetns,
+    pkt: Ipv4Packet,
+    f: Flight,
+    hook: NatHook,
+    io: { readonly in?: string; readonly out?: string },
+    dev: SimLink | undefined,
+  ): Ipv4Packet | undefined {
+    const ct = f.ct;
+    if (ct === undefined || ct.entry === undefined) return pkt;
+    const table: ConntrackTable = ns.conntrack;
+    let dropped = false;
+    const res = table.natHook(ct, pkt, hook, {
+      runChain: () => {
+        const r = this.nfEvaluate(ns, 'nat', hook, pkt, f, io);
+        if (r === undefined) return 'accept';
+        if (r.verdict === 'DROP' || r.verdict === 'REJECT') {
+          dropped = !this.nfVerdict(ns, 'nat', hook, pkt, f, r);
+          return 'drop';
+        }
+        if (r.nat === undefined) return 'accept';
+        const addr = dev !== undefined ? ns.addressesOf(dev).find((a) => a.scope !== 'host')?.ip ?? 0 : 0;
+        const verdict = applyNatRequest(table, ct, r.nat, {
+          hook,
+          ...(hook === 'POSTROUTING' ? { outAddress: addr, outIfindex: dev?.ifindex ?? 0 } : {}),
+          ...(hook === 'PREROUTING' ? { inAddress: addr } : {}),
+        });
+        if (verdict === 'drop') {
+          this.drop(ns, f, 'netfilter-drop', `${r.nat.kind} found no free tuple: the kernel drops the packet`, formatIpPacket(pkt));
+          dropped = true;
+        }
+        return verdict;
+      },
+      ...(hook === 'POSTROUTING' && dev !== undefined ? { outIfindex: dev.ifindex } : {}),
+    });
+    if (res.verdict === 'drop') {
+      if (!dropped) this.drop(ns, f, 'netfilter-drop', `nat ${hook}: the kernel drops the packet`, formatIpPacket(pkt));
+      return undefined;
+    }
+    const out = res.packet;
+    if (out !== pkt) this.recordNat(ns, f, hook, pkt, out, ct.direction === 'REPLY');
+    return out;
+  }
+
+  private recordNat(ns: SimNetns, f: Flight, hook: NatHook, before: Ipv4Packet, after: Ipv4Packet, reverse: boolean): void {
+    const port = (p: Ipv4Packet, which: 'src' | 'dst'): number | undefined =>
+      p.payload.kind === 'tcp' || p.payload.kind === 'udp' ? (which === 'src' ? p.payload.srcPort : p.payload.dstPort) : undefined;
+    const ep = (addr: number, prt: number | undefined): string => (prt !== undefined ? `${formatIpv4(addr)}:${prt}` : formatIpv4(addr));
+    const dstChanged = before.dst !== after.dst || port(before, 'dst') !== port(after, 'dst');
+    const srcChanged = before.src !== after.src || port(before, 'src') !== port(after, 'src');
+    for (const manip of [dstChanged ? 'DNAT' : undefined, srcChanged ? 'SNAT' : undefined] as const) {
+      if (manip === undefined) continue;
+      const which = manip === 'DNAT' ? 'dst' : 'src';
+      const b = { addr: which === 'dst' ? before.dst : before.src, ...(port(before, which) !== undefined ? { port: port(before, which)! } : {}) };
+      const a = { addr: which === 'dst' ? after.dst : after.src, ...(port(after, which) !== undefined ? { port: port(after, which)! } : {}) };
+      this.nat.push({ flow: f.flow, netns: ns.name, hook, manip, reverse, before: b, after: a });
+      const what = reverse ? `reverse ${manip === 'DNAT' ? 'SNAT' : 'DNAT'} (reply)` : manip;
+      this.hop(ns, f, 'nat', `${what} at ${hook}: ${which} ${ep(b.addr, b.port)} → ${ep(a.addr, a.port)}`, formatIpPacket(after), {
+        detail: { kind: 'nat', manip, reverse, hook, before: ep(b.addr, b.port), after: ep(a.addr, a.port) },
+      });
+    }
+  }
+
+  /** nf_conntrack_confirm at the last hook. */
+  private confirm(ns: SimNetns, pkt: Ipv4Packet, f: Flight): boolean {
+    if (f.ct === undefined || f.ct.entry === undefined) return true;
+    const ct = ns.conntrack.confirm(f.ct, this.host.now);
+    f.ct = ct;
+    if (ct.verdict === 'drop') {
+      this.drop(ns, f, 'netfilter-drop', `conntrack confirm dropped the packet: ${ct.reason ?? 'insert clash'}`, formatIpPacket(pkt));
+      return false;
+    }
+    return true;
+  }
+
   // ---- IPv4 receive -----------------------------------------------------------------------
 
   /** ip_rcv → PREROUTING → ip_rcv_finish → ip_route_input. */
   private ipRcv(dev: SimLink, pkt: Ipv4Packet, frame: EthernetFrame, f: Flight): void {
     const ns = dev.netns;
     void frame;
-    // NF_INET_PRE_ROUTING (raw, mangle, nat): accept until the rule engine is plugged in.
-    const summary = formatIpPacket(pkt);
-    if (ns.localAddrs.has(pkt.src) && dev.kind !== 'loopback') {
-      this.drop(ns, f, 'martian', `martian source ${formatIpv4(pkt.src)} from ${dev.name}: it is one of this host's addresses`, summary, dev.name);
+    if (ns.localAddrs.has(pkt.src) && dev.kind !== 'loopback' && !f.preroutingDone) {
+      this.drop(ns, f, 'martian', `martian source ${formatIpv4(pkt.src)} from ${dev.name}: it is one of this host's addresses`, formatIpPacket(pkt), dev.name);
       return;
     }
+    // NF_INET_PRE_ROUTING: raw, conntrack, mangle, nat (DNAT) — unless br_netfilter ran them.
+    if (!f.preroutingDone) {
+      const hooked = this.hookPrerouting(ns, pkt, f, dev);
+      if (hooked === undefined) return;
+      pkt = hooked;
+    }
+    const summary = formatIpPacket(pkt);
     const route = this.fibLookup(ns, pkt.dst);
     if (route !== undefined && (route.type === 'local' || route.type === 'broadcast')) {
       this.routeHop(ns, f, route, pkt);
@@ -839,8 +1230,11 @@ export class PacketEngine {
       this.icmpError(ns, pkt, ICMP_TIME_EXCEEDED, 0, f);
       return;
     }
-    // NF_INET_FORWARD (mangle, filter): accept until the rule engine is plugged in.
-    const out: Ipv4Packet = { ...pkt, ttl: pkt.ttl - 1 };
+    const outDev = route.dev !== undefined ? ns.links.get(route.dev) : undefined;
+    // NF_INET_FORWARD: mangle, filter.
+    const hooked = this.hookForward(ns, pkt, f, dev, outDev);
+    if (hooked === undefined) return;
+    const out: Ipv4Packet = { ...hooked, ttl: hooked.ttl - 1 };
     this.hop(ns, f, 'forward', `forward ${dev.name} → ${route.dev ?? '?'}: ttl ${pkt.ttl} → ${out.ttl}`, formatIpPacket(out), {
       ...(route.dev !== undefined ? { dev: route.dev } : {}),
       detail: { kind: 'forward', ttlBefore: pkt.ttl, ttlAfter: out.ttl },
@@ -849,8 +1243,10 @@ export class PacketEngine {
   }
 
   /** ip_local_deliver → INPUT → the transport protocol. */
-  private localDeliver(ns: SimNetns, dev: SimLink, pkt: Ipv4Packet, f: Flight): void {
-    // NF_INET_LOCAL_IN (mangle, nat, filter): accept until the rule engine is plugged in.
+  private localDeliver(ns: SimNetns, dev: SimLink, pkt0: Ipv4Packet, f: Flight): void {
+    // NF_INET_LOCAL_IN: mangle, filter, nat (SNAT), conntrack confirm.
+    const pkt = this.hookInput(ns, pkt0, f, dev);
+    if (pkt === undefined) return;
     const summary = formatIpPacket(pkt);
     const p = pkt.payload;
     if (pkt.protocol === IPPROTO_ICMP && p.kind === 'icmp') {
@@ -901,7 +1297,7 @@ export class PacketEngine {
         const rst = this.tcpReply(ns, pkt, p as TcpSegment, TCP_RST | TCP_ACK);
         if (rst !== undefined && this.replies) this.schedule(STEP_NS, () => this.localOut(ns, rst, { flow: 'reply' }, 'the kernel (TCP RST)'));
       } else if (this.replies) {
-        this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, { flow: 'reply' });
+        this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_PORT_UNREACH, { flow: 'reply', ...(f.ct !== undefined ? { ct: f.ct } : {}) });
       }
       return;
     }
@@ -954,7 +1350,9 @@ export class PacketEngine {
     const route = this.fibLookup(ns, pkt.src);
     const src = route !== undefined ? this.selectSource(ns, route, pkt.src) : undefined;
     const err: Ipv4Packet = { ...this.newPacket(ns, src ?? 0, pkt.src, IPPROTO_ICMP, msg), df: false, tos: 0xc0 };
-    this.schedule(STEP_NS, () => this.localOut(ns, err, { flow: 'icmp-error' }, 'the kernel (ICMP error)'));
+    // nf_ct_attach: the error belongs to the connection it quotes (RELATED, the other direction).
+    const g: Flight = { flow: 'icmp-error', ...(f.ct !== undefined ? { ct: ns.conntrack.attachRelated(f.ct) } : {}) };
+    this.schedule(STEP_NS, () => this.localOut(ns, err, g, 'the kernel (ICMP error)'));
   }
 }
 
@@ -974,6 +1372,13 @@ function tsval(options: Uint8Array | undefined): number {
     i += len;
   }
   return 0;
+}
+
+/** `tcp 10.244.0.4:34105 → 10.96.0.10:80` (or without ports for ICMP and other protocols). */
+function formatTuple(t: { readonly protocol: number; readonly src: number; readonly dst: number; readonly sport?: number; readonly dport?: number }): string {
+  const proto = t.protocol === IPPROTO_TCP ? 'tcp' : t.protocol === IPPROTO_UDP ? 'udp' : t.protocol === IPPROTO_ICMP ? 'icmp' : `proto ${t.protocol}`;
+  const ports = t.protocol === IPPROTO_TCP || t.protocol === IPPROTO_UDP;
+  return ports ? `${proto} ${formatIpv4(t.src)}:${t.sport} → ${formatIpv4(t.dst)}:${t.dport}` : `${proto} ${formatIpv4(t.src)} → ${formatIpv4(t.dst)}`;
 }
 
 function withSrc(pkt: Ipv4Packet, src: number): Ipv4Packet {

@@ -1,5 +1,19 @@
 import { KnetError } from '../errors/knet-error.js';
-import type { FdbOptions, Host, LinkAddOptions, LinkSetOptions, NeighOptions, RouteOptions } from '../host/host.js';
+import type {
+  FdbOptions,
+  Host,
+  HostIptablesRestoreOptions,
+  HostIptablesSaveOptions,
+  LinkAddOptions,
+  LinkSetOptions,
+  NeighOptions,
+  RouteOptions,
+} from '../host/host.js';
+import { formatConntrackList } from './conntrack/format-conntrack-list.js';
+import { applyIpsetRestore } from './ipset/ipset-restore.js';
+import { formatIpsetSave } from './ipset/ipset-save.js';
+import { applyIptablesRestore } from './netfilter/iptables-restore.js';
+import { formatIptablesSave } from './netfilter/iptables-save.js';
 import type { AddressInfo, FdbInfo, LinkInfo, NeighInfo, NetnsMeta, RouteInfo, Scope } from '../host/types.js';
 import { formatIpv4, parseIpv4, parseIpv4Cidr, prefixMask, tryParseIpv4 } from '../ip/ipv4.js';
 import { isMulticastMac, parseMac, ZERO_MAC, type Mac } from '../ip/mac.js';
@@ -1267,6 +1281,34 @@ export class SimHost implements Host {
 
   async sysctlGet(netns: string, key: string): Promise<string> {
     return this.ns(netns).sysctl.get(key);
+  }
+
+  // ---- netfilter --------------------------------------------------------------------------
+
+  async iptablesRestore(netns: string, payload: string, options: HostIptablesRestoreOptions = {}): Promise<void> {
+    this.iptablesRestoreSync(netns, payload, options);
+  }
+
+  /** Synchronous {@link iptablesRestore}; returns how many rules the payload wrote. */
+  iptablesRestoreSync(netns: string, payload: string, options: HostIptablesRestoreOptions = {}): number {
+    return applyIptablesRestore(this.ns(netns).netfilter, payload, options).rulesWritten;
+  }
+
+  async iptablesSave(netns: string, options: HostIptablesSaveOptions = {}): Promise<string> {
+    return formatIptablesSave(this.ns(netns).netfilter, options);
+  }
+
+  async ipsetRestore(netns: string, payload: string, options: { readonly exist?: boolean } = {}): Promise<void> {
+    applyIpsetRestore(this.ns(netns).netfilter.ipsets, payload, { ...options, now: this.now });
+  }
+
+  async ipsetSave(netns: string): Promise<string> {
+    return formatIpsetSave(this.ns(netns).netfilter.ipsets, { now: this.now });
+  }
+
+  async conntrackList(netns: string): Promise<string> {
+    const ct = this.ns(netns).conntrack;
+    return formatConntrackList(ct.list(this.now), this.now);
   }
 
   // ---- helpers for the engine -------------------------------------------------------------

@@ -4,6 +4,8 @@ import { NeighTable } from './neigh/neigh-table.js';
 import { RouteTable, RT_TABLE_DEFAULT, RT_TABLE_LOCAL, RT_TABLE_MAIN } from './route/route-table.js';
 import { SocketTable } from './socket/socket-table.js';
 import { SysctlTable } from './sysctl-table.js';
+import { ConntrackTable } from './conntrack/conntrack-table.js';
+import { createNetfilterState, type NetfilterState } from './netfilter/netfilter-state.js';
 
 /** An IPv4 address on a simulated device. */
 export interface SimAddress {
@@ -43,6 +45,24 @@ export class SimNetns {
   readonly sockets = new SocketTable();
   /** IPv4 identification counter for locally generated packets. */
   ipId = 1;
+  /** The namespace's iptables tables, ipsets and recent lists. */
+  readonly netfilter: NetfilterState = createNetfilterState();
+  private conntrackTable: ConntrackTable | undefined;
+
+  /** The namespace's conntrack table (created on first use, seeded by the namespace name). */
+  get conntrack(): ConntrackTable {
+    this.conntrackTable ??= new ConntrackTable({ seed: this.name });
+    return this.conntrackTable;
+  }
+
+  /**
+   * True once an iptables table exists here: connection tracking and the netfilter hooks then run
+   * for every packet. The kernel registers conntrack's hooks in a namespace on demand, when a
+   * table or match needs them (nf_ct_netns_get), so a pod without rules tracks nothing.
+   */
+  get netfilterActive(): boolean {
+    return this.netfilter.tables.size > 0;
+  }
 
   constructor(name: string, meta: NetnsMeta) {
     this.name = name;

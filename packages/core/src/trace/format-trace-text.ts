@@ -27,7 +27,9 @@ export function formatVerdict(v: TraceVerdict): string {
     case 'left-cluster':
       return `left the cluster${at}`;
     case 'dropped':
-      return `dropped (${v.reason ?? 'unknown'})${at}`;
+      return `dropped (${v.reason ?? 'unknown'})${at}${v.rule !== undefined ? ` by ${v.rule}` : ''}`;
+    case 'rejected':
+      return `rejected${at}${v.rule !== undefined ? ` by ${v.rule}` : ''}`;
   }
 }
 

@@ -20,6 +20,7 @@ import type { EthernetFrame, Ipv4Packet } from '../packet/types.js';
  * - `not-for-host`: the frame was not addressed to this host (a flooded copy).
  * - `loop`: the simulation stopped a forwarding loop.
  * - `device-discard`: the device discards everything (dummy).
+ * - `netfilter-reject`: a `-j REJECT` rule refused it (an ICMP error or TCP reset goes back).
  */
 export type DropReason =
   | 'no-route'
@@ -40,7 +41,8 @@ export type DropReason =
   | 'prohibit'
   | 'not-for-host'
   | 'loop'
-  | 'device-discard';
+  | 'device-discard'
+  | 'netfilter-reject';
 
 /** Which packet of the exchange a hop belongs to. */
 export type TraceFlow = 'request' | 'reply' | 'arp' | 'icmp-error';
@@ -62,7 +64,11 @@ export type HopStep =
   | 'deliver'
   | 'refuse'
   | 'drop'
-  | 'leave';
+  | 'leave'
+  | 'netfilter'
+  | 'conntrack'
+  | 'nat'
+  | 'reject';
 
 /** Structured reason of a hop, for machines. */
 export type HopDetail =
@@ -86,7 +92,36 @@ export type HopDetail =
     }
   | { readonly kind: 'socket'; readonly proto: 'tcp' | 'udp' | 'icmp'; readonly address: string; readonly port?: number; readonly owner: string }
   | { readonly kind: 'forward'; readonly ttlBefore: number; readonly ttlAfter: number }
-  | { readonly kind: 'drop'; readonly reason: DropReason };
+  | { readonly kind: 'drop'; readonly reason: DropReason }
+  | {
+      readonly kind: 'netfilter';
+      readonly table: 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
+      readonly hook: 'PREROUTING' | 'INPUT' | 'FORWARD' | 'OUTPUT' | 'POSTROUTING';
+      /** `ACCEPT`, `DROP`, `REJECT`, `CONTINUE`, or the NAT target that ended the walk. */
+      readonly verdict: string;
+      /** True when the built-in chain's policy decided. */
+      readonly policy: boolean;
+      /** Every rule that matched, in order: chain, 1-based rule number, iptables-save text. */
+      readonly rules: readonly { readonly chain: string; readonly ruleNumber: number; readonly text: string }[];
+      /** Rules examined. */
+      readonly traversed: number;
+    }
+  | {
+      readonly kind: 'conntrack';
+      readonly state: 'NEW' | 'ESTABLISHED' | 'RELATED' | 'INVALID' | 'UNTRACKED';
+      readonly direction: 'ORIGINAL' | 'REPLY';
+      readonly original?: string;
+      readonly reply?: string;
+    }
+  | {
+      readonly kind: 'nat';
+      readonly manip: 'DNAT' | 'SNAT';
+      /** True for the reverse translation applied to a reply. */
+      readonly reverse: boolean;
+      readonly hook: 'PREROUTING' | 'INPUT' | 'OUTPUT' | 'POSTROUTING';
+      readonly before: string;
+      readonly after: string;
+    };
 
 /** One step of a packet through the model. */
 export interface TraceHop {
@@ -133,10 +168,12 @@ export interface TraceVerdict {
   /**
    * `delivered`: a socket (or the kernel's ICMP echo) received it; `refused`: the host received
    * it but nothing listens (TCP RST / ICMP port unreachable follows); `dropped`: see `reason`;
-   * `left-cluster`: it went out of the fabric's uplink.
+   * `left-cluster`: it went out of the fabric's uplink; `rejected`: a netfilter REJECT refused it.
    */
-  readonly kind: 'delivered' | 'refused' | 'dropped' | 'left-cluster';
+  readonly kind: 'delivered' | 'refused' | 'dropped' | 'rejected' | 'left-cluster';
   readonly reason?: DropReason;
+  /** For netfilter drops and rejects: the deciding rule, as iptables-save prints it. */
+  readonly rule?: string;
   readonly netns?: string;
   readonly node?: string;
   readonly pod?: string;

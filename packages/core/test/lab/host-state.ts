@@ -90,14 +90,11 @@ export function normaliseState(s: NetnsState, labels: ReadonlyMap<string, string
     }
     return { ...l, mac: mac(l.mac) };
   });
-  const bridgeMacs = new Map(s.links.filter((l) => l.kind === 'bridge').map((l) => [l.mac, l.name]));
+  // A bridge that took its lowest port's MAC shares one local FDB entry with that port, listed
+  // on the port: labelled by the port (ports come first in macLabels), it compares equal on both
+  // sides whichever port the random MACs made the lowest.
   const fdb = s.fdb
-    .map((e) => {
-      // The local entry of a bridge that took a port's MAC: compared as the rule, like the link.
-      const br = bridgeMacs.get(e.mac);
-      const follows = br !== undefined && links.find((l) => l.name === br)?.mac === LOWEST_PORT;
-      return { ...e, mac: follows && e.state === 'permanent' && !e.self ? `${LOWEST_PORT} of ${br}` : mac(e.mac) };
-    })
+    .map((e) => ({ ...e, mac: mac(e.mac) }))
     .map((e) => ({ ...e, ...(e.updated !== undefined ? { updated: 0 } : {}) }))
     .sort((a, b) => cmp(`${a.dev} ${a.master ?? ''} ${a.self} ${a.mac} ${a.dst ?? ''}`, `${b.dev} ${b.master ?? ''} ${b.self} ${b.mac} ${b.dst ?? ''}`));
   const neighs = s.neighs

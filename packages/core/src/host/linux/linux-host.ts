@@ -559,6 +559,11 @@ export class LinuxHost implements Host {
   }
 
   /** `ip netns exec NS nft -f -` with the payload (an nft script, as kube-proxy's nftables mode writes it). @throws `EINVAL`, `ENOENT` */
+  /** `conntrack -L` in the namespace: the entry lines (the summary conntrack prints on stderr is dropped). */
+  async conntrackList(netns: string): Promise<string> {
+    return this.nsExec(netns, 'conntrack', ['-L']);
+  }
+
   async nftApply(netns: string, payload: string): Promise<void> {
     await this.nsExec(netns, 'nft', ['-f', '-'], payload, 'EINVAL');
   }
