@@ -418,6 +418,8 @@ export {
 export { evaluateChain, TARGET_EVALUATORS } from './kernel/netfilter/evaluate-chain.js';
 export type { EvaluateChainOptions } from './kernel/netfilter/evaluate-chain.js';
 export { evaluateMatch, matchIpHeader, MATCH_EVALUATORS, packetSetElement } from './kernel/netfilter/evaluate-match.js';
+export { packetViewOf } from './kernel/netfilter/packet-view-of.js';
+export type { PacketViewOptions } from './kernel/netfilter/packet-view-of.js';
 export type {
   PacketView,
   CtTuple,
