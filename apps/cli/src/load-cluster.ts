@@ -14,6 +14,7 @@ import {
   type NetworkPlugin,
   type SimHost,
 } from '@knet/core';
+import { installIptablesProxier, iptablesOptionsForNode } from '@knet/kube-proxy';
 import { createKubenetPlugin, parseKubenetOptions } from '@knet/kubenet';
 import { UsageError } from './cli-error.js';
 
@@ -79,5 +80,21 @@ export async function buildSim(state: ClusterState, plugin: NetworkPlugin, seed:
   const cluster = await buildCluster(state, plugin, host, {
     listen: async (netns, pod) => listenContainerPorts(host, netns, pod),
   });
+  await installKubeProxy(cluster, host);
   return { host, cluster };
+}
+
+/**
+ * Runs kube-proxy on every node in the cluster's mode (`spec.kubeProxy.mode`). nfacct counters
+ * are not created on simulated nodes, so kube-proxy references none (as it does on a kernel
+ * without nfacct).
+ * @throws UsageError for a mode knet does not implement yet.
+ */
+export async function installKubeProxy(cluster: BuiltCluster, host: SimHost): Promise<void> {
+  const mode = cluster.state.cluster.kubeProxy.mode;
+  if (mode === 'none') return;
+  if (mode !== 'iptables') throw new UsageError(`kube-proxy mode "${mode}" is not implemented yet (available: iptables, none)`);
+  for (const n of cluster.state.nodes) {
+    await installIptablesProxier(host, cluster.names.node(n.name), cluster.state, { ...iptablesOptionsForNode(cluster.state, n.name), nfacct: false });
+  }
 }

@@ -31,7 +31,7 @@ export type { Mac } from './ip/mac.js';
 export { SeededRng, hashString } from './util/seeded-rng.js';
 
 // host
-export type { Host, LinkAddOptions, LinkSetOptions, RouteOptions, NeighOptions, FdbOptions } from './host/host.js';
+export type { Host, LinkAddOptions, LinkSetOptions, RouteOptions, NeighOptions, FdbOptions, HostIptablesRestoreOptions, HostIptablesSaveOptions } from './host/host.js';
 export type {
   LinkKind,
   OperState,

@@ -57,6 +57,8 @@ export type { IptablesJumpRule } from './iptables/iptables-jump-rules.js';
 export { renderServicePort } from './iptables/render-service-port.js';
 export type { RenderedServicePort, ServicePortRenderContext } from './iptables/render-service-port.js';
 export { createIptablesProxier } from './iptables/iptables-proxier.js';
+export { installIptablesProxier } from './iptables/install-iptables-proxier.js';
+export type { InstalledIptablesProxier } from './iptables/install-iptables-proxier.js';
 export type {
   IptablesProxier,
   IptablesProxierHooks,

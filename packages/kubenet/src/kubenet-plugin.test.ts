@@ -42,6 +42,12 @@ describe('createKubenetPlugin', () => {
       ['linkSet', N1, 'cbr0', { mac: MAC }],
       ['sysctlSet', N1, 'net.ipv4.ip_forward', '1'],
       ['linkSet', N1, 'cbr0', { promisc: true }],
+      [
+        'iptablesRestore',
+        N1,
+        '*nat\n-A POSTROUTING -m comment --comment "kubenet: SNAT for outbound traffic from cluster" -m addrtype ! --dst-type LOCAL ! -d 10.0.0.0/8 -j MASQUERADE\nCOMMIT\n',
+        { noflush: true },
+      ],
       ['routeAdd', N1, { dst: '10.244.1.0/24', via: '192.168.0.12', dev: 'eth0', proto: 'static' }],
       ['routeAdd', N1, { dst: '10.244.2.0/24', via: '192.168.0.13', dev: 'eth0', proto: 'static' }],
     ]);

@@ -191,6 +191,9 @@ export function createKubenetPlugin(options: KubenetOptions = {}): KubenetPlugin
       await ensureBridgeAddr(host, netns, KUBENET_BRIDGE, gatewayCidr);
       await host.sysctlSet(netns, 'net.ipv4.ip_forward', '1');
       if (resolved.hairpinMode === 'promiscuous-bridge') await host.linkSet(netns, KUBENET_BRIDGE, { promisc: true });
+      // kubenet's Init: EnsureRule(Append, nat, POSTROUTING, <masquerade rule>).
+      const masq = formatKubenetMasqueradeRule(resolved.nonMasqueradeCIDR);
+      if (masq !== undefined) await host.iptablesRestore(netns, `*nat\n${masq}\nCOMMIT\n`, { noflush: true });
 
       if (ctx.cluster.cluster.fabric.cloud === undefined) {
         for (const other of ctx.cluster.nodes) {

@@ -1,4 +1,6 @@
-import type { FdbOptions, Host, LinkAddOptions, LinkSetOptions, NeighOptions, RouteOptions } from '@knet/core';
+import type {
+  HostIptablesRestoreOptions,
+  HostIptablesSaveOptions, FdbOptions, Host, LinkAddOptions, LinkSetOptions, NeighOptions, RouteOptions } from '@knet/core';
 import type { AddressInfo, FdbInfo, LinkInfo, NeighInfo, NetnsMeta, RouteInfo } from '@knet/core';
 
 /** One Host call: the method, the namespace, then the remaining arguments as given. */
@@ -57,4 +59,9 @@ export class RecordingHost implements Host {
   fdbList(netns: string): Promise<FdbInfo[]> { return this.rec(['fdbList', netns], () => this.inner.fdbList(netns)); }
   sysctlSet(netns: string, key: string, value: string): Promise<void> { return this.rec(['sysctlSet', netns, key, value], () => this.inner.sysctlSet(netns, key, value)); }
   sysctlGet(netns: string, key: string): Promise<string> { return this.rec(['sysctlGet', netns, key], () => this.inner.sysctlGet(netns, key)); }
+  iptablesRestore(netns: string, payload: string, options?: HostIptablesRestoreOptions): Promise<void> { return this.rec(['iptablesRestore', netns, payload, options], () => this.inner.iptablesRestore(netns, payload, options)); }
+  iptablesSave(netns: string, options?: HostIptablesSaveOptions): Promise<string> { return this.rec(['iptablesSave', netns, options], () => this.inner.iptablesSave(netns, options)); }
+  ipsetRestore(netns: string, payload: string, options?: { readonly exist?: boolean }): Promise<void> { return this.rec(['ipsetRestore', netns, payload, options], () => this.inner.ipsetRestore(netns, payload, options)); }
+  ipsetSave(netns: string): Promise<string> { return this.rec(['ipsetSave', netns], () => this.inner.ipsetSave(netns)); }
+  conntrackList(netns: string): Promise<string> { return this.rec(['conntrackList', netns], () => this.inner.conntrackList(netns)); }
 }
