@@ -4,6 +4,7 @@ import { NETFILTER_TABLES } from './netfilter-types.js';
 import { cloneTable, createTable, ensureTable, isBuiltinChain, type NetfilterState } from './netfilter-state.js';
 import { formatRuleSpec, parseRuleCommand, splitRuleWords, type ParsedRule, type RuleCommand } from './parse-rule-command.js';
 import { restoreError, RuleParseError, UnsupportedExtensionError } from './restore-error.js';
+import { detach } from './parse-helpers.js';
 import { checkTable, hookSensitive, staticProblem, type PendingProblem } from './check-table.js';
 
 /**
@@ -154,7 +155,7 @@ function readRestore(text: string, options: IptablesRestoreOptions, visit: (ev: 
     }
     let command: RuleCommand;
     try {
-      command = prefix.length === 0 ? parseCachedCommand(table, start) : parseRuleCommand([...prefix, ...splitRuleWords(start)], { table });
+      command = prefix.length === 0 ? parseCachedCommand(table, start) : parseRuleCommand([...prefix, ...splitRuleWords(detach(start))], { table });
     } catch (e) {
       if (e instanceof RuleParseError) throw restoreError(e.kind, lineNo, e.message);
       if (e instanceof UnsupportedExtensionError) {
@@ -186,10 +187,13 @@ function parseCachedCommand(table: NetfilterTableName, line: string): RuleComman
   }
   const hit = cache.get(line);
   if (hit !== undefined) return hit;
-  const command = parseRuleCommand(splitRuleWords(line), { table });
+  // Parse from a copy of the line: the words a rule keeps (comments, chain names) are slices of
+  // it, and must not keep the whole restore payload alive.
+  const own = detach(line);
+  const command = parseRuleCommand(splitRuleWords(own), { table });
   if (!hasRuleState(command)) {
     if (cache.size >= COMMAND_CACHE_LIMIT) cache.clear();
-    cache.set(line, command);
+    cache.set(own, command);
   }
   return command;
 }
@@ -335,7 +339,8 @@ function applyChainLine(
     else if (existing !== undefined) {
       throw restoreError('parameter', ev.line, `error creating chain '${ev.chain}':File exists`);
     } else {
-      t.chains.set(ev.chain, { name: ev.chain, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
+      const name = detach(ev.chain);
+      t.chains.set(name, { name, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
     }
   }
   if (ev.policy === '-') return;
@@ -450,7 +455,8 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
         throw restoreError('parameter', line, `chain name \`${cmd.chain}' too long (must be under 29 chars)`);
       }
       if (t.chains.has(cmd.chain)) throw lineFailed(line, 'Chain already exists.');
-      t.chains.set(cmd.chain, { name: cmd.chain, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
+      const name = detach(cmd.chain);
+      t.chains.set(name, { name, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
       return 0;
     }
     case 'delete-chain': {

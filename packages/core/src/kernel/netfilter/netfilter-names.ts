@@ -41,6 +41,8 @@ for (const [name, num] of [
  * @returns the protocol number, or `undefined` when unknown.
  */
 export function lookupProtocol(text: string): number | undefined {
+  const direct = PROTOCOL_NUMBERS.get(text);
+  if (direct !== undefined) return direct;
   const s = text.toLowerCase();
   if (/^\d+$/.test(s)) {
     const n = Number(s);

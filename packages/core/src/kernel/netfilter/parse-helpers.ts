@@ -10,8 +10,30 @@ import { paramError } from './restore-error.js';
  * `xtables_ipparse_multiple`, `xtables_ipmask_to_numeric`).
  */
 
+/**
+ * A copy of a string that does not keep the string it was cut from alive.
+ *
+ * @remarks Words of a restore file are slices of the whole input; a rule that keeps one (a
+ * comment, a chain name) would otherwise keep the entire payload in memory.
+ */
+export function detach(s: string): string {
+  return s.length <= 12 ? s : (` ${s}`).slice(1);
+}
+
 /** strtoul(3) with base 0 (decimal, `0x` hex, leading-0 octal), whole string; `undefined` when invalid. */
 export function parseCUint(text: string): number | undefined {
+  // Fast path: plain decimal without a leading zero (ports, counters, numbers in rules).
+  const n0 = text.length;
+  if (n0 > 0 && n0 < 16) {
+    let v = 0;
+    let ok = text.charCodeAt(0) !== 48 || n0 === 1;
+    for (let i = 0; ok && i < n0; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) ok = false;
+      else v = v * 10 + (c - 48);
+    }
+    if (ok) return v;
+  }
   let s = text.trim();
   if (s.startsWith('+')) s = s.slice(1);
   if (s === '') return undefined;
