@@ -247,6 +247,7 @@ export interface EvaluateChainOptions {
  * @returns the verdict, the rules that matched, and what the caller must do (NAT, REJECT, mark,
  * logs, NOTRACK). A table that is not instantiated, or a chain it lacks, accepts without rules.
  * @remarks Linux equivalent: `ipt_do_table`.
+ * @see https://github.com/torvalds/linux/blob/master/net/ipv4/netfilter/ip_tables.c
  * @example
  * ```ts
  * import { createNetfilterState, applyIptablesRestore, evaluateChain, parseIpv4 } from '@knet/core';

@@ -11,6 +11,7 @@ import { RecentTables } from './recent-table.js';
  * Linux equivalent: `net->xt.tables[NFPROTO_IPV4]` (tables are instantiated per namespace on
  * first use, newest first in `/proc/net/ip_tables_names`, which is the order iptables-save
  * prints them), `ip_set_net` and `recent_net`.
+ * @see https://github.com/torvalds/linux/blob/master/net/netfilter/x_tables.c
  */
 export interface NetfilterState {
   /** Instantiated tables, in instantiation order (iptables-save prints them newest first). */

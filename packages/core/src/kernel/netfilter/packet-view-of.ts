@@ -40,6 +40,7 @@ function tcpOptionKinds(options: Uint8Array | undefined): number[] {
  * protocol from the IP header, the fragment offset (`par->fragoff`), ports / ICMP type and code /
  * TCP flags and options from the transport header of a first fragment, `skb->len` for the byte
  * counters.
+ * @see https://github.com/torvalds/linux/blob/master/net/ipv4/netfilter/ip_tables.c
  * @example
  * ```ts
  * import { packetViewOf, evaluateChain } from '@knet/core';

@@ -19,6 +19,7 @@ import type { XtModule, XtOption, XtParseContext } from './xt-module.js';
  *
  * @remarks Linux equivalent: iptables/iptables.c `do_command4`, xshared.c `do_parse`,
  * `command_default`, libxtables `xtables_find_match`.
+ * @see https://git.netfilter.org/iptables/tree/iptables/xshared.c
  */
 
 /** A rule as parsed, before it is placed in a chain: its canonical iptables-save text included. */
@@ -540,6 +541,7 @@ function natDrop(): RuleParseError {
  * @remarks Linux equivalent: iptables/iptables.c `print_rule4` in save mode: addresses,
  * interfaces, protocol, fragment flag, then each match as `-m NAME` and its options, then the
  * target.
+ * @see https://git.netfilter.org/iptables/tree/iptables/iptables.c
  */
 export function formatRuleSpec(ip: IpHeaderMatch, matches: readonly NetfilterMatch[], target: NetfilterTarget): string {
   let out = '';
