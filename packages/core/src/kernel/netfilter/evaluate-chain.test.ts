@@ -303,3 +303,20 @@ describe('evaluateChain index', () => {
     }
   });
 });
+
+describe('evaluateChain on a large kube-proxy payload', () => {
+  it('examines a handful of rules, not the whole of KUBE-SERVICES, to reach the last service', async () => {
+    const { kubeProxyPayload, KUBE_PROXY_NAT_HOOKS, generatedService } = await import('../../../test/fixtures/netfilter/kube-proxy-payload.js');
+    const nf = createNetfilterState();
+    applyIptablesRestore(nf, kubeProxyPayload({ services: 2000, endpoints: 2 }));
+    applyIptablesRestore(nf, KUBE_PROXY_NAT_HOOKS, { noflush: true });
+    const last = generatedService(1999);
+    const p = pkt({ dst: ip(last.clusterIp), dport: last.port });
+    const indexed = evaluateChain(nf, 'nat', 'PREROUTING', p, { now: 0, choose: () => false, addrType: () => 'UNICAST', sideEffects: false });
+    const scanned = evaluateChain(nf, 'nat', 'PREROUTING', p, { now: 0, choose: () => false, addrType: () => 'UNICAST', sideEffects: false }, { index: false });
+    expect(indexed.nat?.kind).toBe('DNAT');
+    expect(indexed.matched.map((m) => m.text)).toEqual(scanned.matched.map((m) => m.text));
+    expect(scanned.traversed).toBeGreaterThan(2000);
+    expect(indexed.traversed).toBeLessThan(20);
+  });
+});
