@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EXAMPLE_CLUSTER_YAML, formatKnetError, isKnetError } from '@knet/core';
 import { UsageError } from './cli-error.js';
+import { renderCommand } from './commands/render-command.js';
 import { showCommand } from './commands/show-command.js';
 import { traceCommand } from './commands/trace-command.js';
 import { validateCommand } from './commands/validate-command.js';
@@ -10,13 +11,18 @@ const USAGE = `knet — Kubernetes cluster networking, simulated and real
 usage:
   knet example                                  print the embedded example cluster (YAML)
   knet trace SRC DST[:PORT] [--proto tcp|udp|icmp] [-f FILE ...] [--cni NAME]
-             [-o text|json] [--pcap FILE] [--count N] [--seed N]
-                                                trace a packet hop by hop
-  knet show NODE|NS/POD [link|addr|route|neigh|fdb] [-f FILE ...] [-o text|json]
-                                                what ip/bridge would print there
+             [--at NODE] [--all-paths] [-o text|json] [--pcap FILE] [--count N] [--seed N]
+                                                trace a packet hop by hop (and its reply)
+  knet show NODE|NS/POD [link|addr|route|neigh|fdb|iptables|ipset|conntrack]
+             [-f FILE ...] [-o text|json]       what ip/bridge/iptables-save/ipset/conntrack print there
+  knet render kube-proxy --mode iptables [--node NAME] [-f FILE ...]
+                                                kube-proxy's iptables-restore payload for a node
   knet validate -f FILE ...                     load and validate manifests
 
-endpoints: NS/POD, POD (namespace default), NS/POD:CONTAINER, node/NAME, an IPv4 address.
+endpoints: NS/POD, POD (namespace default), NS/POD:CONTAINER, node/NAME, svc/NS/NAME[:PORT]
+(the Service's ClusterIP; PORT is a port name or number), or an IPv4 address (a ClusterIP,
+NodeIP:NodePort, load-balancer or external IP; as a source, a client outside the cluster, or
+one entering at --at NODE).
 Without -f, commands use the embedded example cluster (see "knet example").
 Options: --debug prints stack traces; -h, --help prints this.
 `;
@@ -69,7 +75,14 @@ async function dispatch(argv: readonly string[]): Promise<CliResult> {
     case 'trace': {
       const { values, positionals } = parseArgs({
         args: [...rest],
-        options: { ...common, proto: { type: 'string' }, pcap: { type: 'string' }, count: { type: 'string', default: '1' } },
+        options: {
+          ...common,
+          proto: { type: 'string' },
+          pcap: { type: 'string' },
+          count: { type: 'string', default: '1' },
+          at: { type: 'string' },
+          'all-paths': { type: 'boolean', default: false },
+        },
         allowPositionals: true,
         strict: true,
       });
@@ -85,6 +98,8 @@ async function dispatch(argv: readonly string[]): Promise<CliResult> {
           ...(values.pcap !== undefined ? { pcap: values.pcap } : {}),
           count: /^\d+$/.test(values.count) ? Number(values.count) : NaN,
           seed: seedOf(values.seed),
+          ...(values.at !== undefined ? { at: values.at } : {}),
+          allPaths: values['all-paths'],
         });
       return ok(r.out, r.err);
     }
@@ -100,6 +115,18 @@ async function dispatch(argv: readonly string[]): Promise<CliResult> {
           output: values.output,
           seed: seedOf(values.seed),
         });
+      return ok(r.out, r.err);
+    }
+    case 'render': {
+      const { values, positionals } = parseArgs({
+        args: [...rest],
+        options: { file: common.file, help: common.help, mode: { type: 'string', default: 'iptables' }, node: { type: 'string' } },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (values.help === true) return ok(USAGE);
+      if (positionals.length !== 1) throw new UsageError('render needs a component: kube-proxy');
+      const r = renderCommand({ component: positionals[0]!, mode: values.mode, ...(values.node !== undefined ? { node: values.node } : {}), files: values.file ?? [] });
       return ok(r.out, r.err);
     }
     case 'validate': {

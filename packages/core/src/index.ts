@@ -229,7 +229,7 @@ export { SysctlTable } from './kernel/sysctl-table.js';
 export { SocketTable } from './kernel/socket/socket-table.js';
 export type { SimSocket } from './kernel/socket/socket-table.js';
 export { PacketEngine, synOptions } from './kernel/packet-engine.js';
-export type { DeliveryRecord, EngineRunOptions, Flight } from './kernel/packet-engine.js';
+export type { DeliveryRecord, EngineRunOptions, Flight, NatEvent } from './kernel/packet-engine.js';
 export type {
   DropReason,
   TraceFlow,
@@ -239,10 +239,12 @@ export type {
   CapturedFrame,
   TraceVerdict,
   TraceResult,
+  TraceDecision,
+  TraceOutcome,
 } from './trace/trace-types.js';
-export { resolveEndpoint, tracePacket, listenContainerPorts } from './trace/trace-packet.js';
+export { resolveEndpoint, tracePacket, traceAllPaths, listenContainerPorts } from './trace/trace-packet.js';
 export type { TraceEndpoint, TracePacketOptions } from './trace/trace-packet.js';
-export { formatTraceText, formatVerdict } from './trace/format-trace-text.js';
+export { formatTraceText, formatVerdict, formatOutcome, formatAllPathsText } from './trace/format-trace-text.js';
 export type { FormatTraceTextOptions } from './trace/format-trace-text.js';
 export { formatTraceJson, TRACE_SCHEMA } from './trace/format-trace-json.js';
 export { writeTracePcap } from './trace/write-trace-pcap.js';

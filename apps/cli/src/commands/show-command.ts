@@ -12,7 +12,7 @@ import { UsageError } from '../cli-error.js';
 import { buildSim, formatWarnings, loadState, pickPlugin } from '../load-cluster.js';
 
 /** What `knet show` can print, and the command each one imitates. */
-export const SHOW_OBJECTS = ['link', 'addr', 'route', 'neigh', 'fdb'] as const;
+export const SHOW_OBJECTS = ['link', 'addr', 'route', 'neigh', 'fdb', 'iptables', 'ipset', 'conntrack'] as const;
 
 /** Options of `knet show`. */
 export interface ShowCommandOptions {
@@ -36,7 +36,10 @@ export function targetNetns(cluster: BuiltCluster, target: string): string {
   throw new KnetError('ENOENT', `no node or pod "${target}" in the cluster (nodes: ${[...cluster.nodes.keys()].join(', ')})`, { value: target });
 }
 
-/** Prints what `ip link|addr|route|neigh` or `bridge fdb` (with `-j` for JSON) would print in a namespace. */
+/**
+ * Prints what `ip link|addr|route|neigh`, `bridge fdb` (with `-j` for JSON), `iptables-save`,
+ * `ipset save` or `conntrack -L` would print in a namespace.
+ */
 export async function renderShow(host: SimHost, netns: string, object: string, json: boolean): Promise<string> {
   const links = await host.linkList(netns);
   switch (object) {
@@ -50,6 +53,15 @@ export async function renderShow(host: SimHost, netns: string, object: string, j
       return formatIpNeigh(await host.neighList(netns), { json });
     case 'fdb':
       return formatBridgeFdb(await host.fdbList(netns), { json });
+    case 'iptables':
+      if (json) throw new UsageError('iptables has no JSON form (iptables-save prints text)');
+      return host.iptablesSave(netns);
+    case 'ipset':
+      if (json) throw new UsageError('ipset save has no JSON form');
+      return host.ipsetSave(netns);
+    case 'conntrack':
+      if (json) throw new UsageError('conntrack -L has no JSON form');
+      return host.conntrackList(netns);
     default:
       throw new UsageError(`unknown object "${object}" (one of ${SHOW_OBJECTS.join(', ')})`);
   }

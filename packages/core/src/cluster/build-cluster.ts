@@ -166,6 +166,19 @@ export async function buildCluster(
     await host.linkSet(ns, fabric.nodeInterface, { up: true });
     await host.routeAdd(ns, { dst: 'default', via: router, dev: fabric.nodeInterface });
   }
+  // Service VIPs reachable from outside (LoadBalancer ingress IPs and externalIPs): the cloud
+  // load balancer delivers them, destination unchanged, to a node (the first by name), as GCE's
+  // network LB or MetalLB's L2 mode do; kube-proxy's KUBE-SERVICES rules take it from there.
+  const vipNode = [...state.nodes].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0];
+  if (vipNode !== undefined) {
+    const vips = new Set<string>();
+    for (const svc of state.services) for (const ip of [...svc.loadBalancerIPs, ...svc.externalIPs]) vips.add(ip);
+    for (const ip of [...vips].sort()) {
+      if (cidrContains(fabricCidr, parseIpv4(ip))) continue;
+      await host.routeAdd(names.fabric, { dst: `${ip}/32`, via: vipNode.internalIP, proto: 'static' });
+      await host.routeAdd(names.outside, { dst: `${ip}/32`, via: FABRIC.uplinkAddress.split('/')[0]!, proto: 'static' });
+    }
+  }
   if (plugin.setupFabric !== undefined) await plugin.setupFabric(fabricCtx);
   const nodeCtx = new Map<string, NodeContext>();
   for (const n of state.nodes) {

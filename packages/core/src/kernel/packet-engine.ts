@@ -609,6 +609,16 @@ export class PacketEngine {
     }
   }
 
+  /**
+   * Puts a frame on a device's receive path as if it came from the wire (a packet from outside
+   * the cluster arriving on a node's uplink), recording who sent it.
+   */
+  receiveAt(dev: SimLink, frame: EthernetFrame, f: Flight, origin: string): void {
+    if (frame.payload.kind === 'ipv4' && f.flow === 'request' && this.requestSource === undefined) this.requestSource = frame.payload.src;
+    this.hop(dev.netns, f, 'send', `${origin} sends`, formatPacket(frame), { dev: dev.name });
+    this.schedule(WIRE_NS, () => this.netifReceive(dev, frame, f));
+  }
+
   /** __netif_receive_skb: a frame arrives on a device. */
   private netifReceive(dev: SimLink, frame: EthernetFrame, f: Flight): void {
     const ns = dev.netns;
@@ -683,7 +693,7 @@ export class PacketEngine {
       f.preroutingDone = true;
       if (pkt.dst !== before.dst) {
         // br_nf_pre_routing_finish: a DNAT changed the destination, so the packet is routed
-        // (knet models the bridged-DNAT shortcut as routing through the host; ADR 0004).
+        // (knet models the bridged-DNAT shortcut as routing through the host; ADR 0005).
         this.ipRcv(br, pkt, { ...frame, dst: br.mac, payload: pkt }, f);
         return;
       }
@@ -1077,10 +1087,14 @@ export class PacketEngine {
     const ct = ns.conntrack.conntrackIn(pkt, this.host.now);
     f.ct = ct;
     const e = ct.entry;
-    const tuple = e === undefined ? '' : ` ${formatTuple(ct.direction === 'REPLY' ? e.reply : e.original)}`;
+    const nat = e !== undefined && (e.has(IPS.DST_NAT) || e.has(IPS.SRC_NAT));
     const text = ct.state === 'INVALID'
       ? `conntrack: INVALID${ct.reason !== undefined ? ` (${ct.reason})` : ''}`
-      : `conntrack: ${ct.state}${ct.direction === 'REPLY' ? ' (reply direction)' : ''}${tuple}${e !== undefined && (e.has(IPS.DST_NAT) || e.has(IPS.SRC_NAT)) ? `, reply tuple ${formatTuple(e.reply)}` : ''}`;
+      : e === undefined
+        ? `conntrack: ${ct.state}`
+        : ct.direction === 'REPLY'
+          ? `conntrack: ${ct.state}, reply of ${formatTuple(e.original)}${nat ? ' (NATed: reply tuple ' + formatTuple(e.reply) + ')' : ''}`
+          : `conntrack: ${ct.state} ${formatTuple(e.original)}${nat ? `, reply tuple ${formatTuple(e.reply)}` : ''}`;
     this.hop(ns, f, 'conntrack', text, formatIpPacket(pkt), {
       detail: { kind: 'conntrack', state: ct.state, direction: ct.direction, ...(e !== undefined ? { original: formatTuple(e.original), reply: formatTuple(e.reply) } : {}) },
     });

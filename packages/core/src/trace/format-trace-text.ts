@@ -82,5 +82,28 @@ export function formatTraceText(t: TraceResult, options: FormatTraceTextOptions 
   }
   lines.push('', `verdict: ${formatVerdict(t.verdict)}`);
   if (t.reply !== undefined) lines.push(`reply:   ${formatVerdict(t.reply)}`);
+  const o = t.outcome;
+  if (o.endpoint !== null || o.masqueraded || t.decisions.length > 0) {
+    lines.push(`outcome: ${formatOutcome(t)}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/** `endpoint 10.244.1.3:8080, masqueraded, delivered (p=0.5000)`: one path's outcome on a line. */
+export function formatOutcome(t: TraceResult): string {
+  const o = t.outcome;
+  const parts = [o.endpoint !== null ? `endpoint ${o.endpoint}` : 'no DNAT', o.masqueraded ? 'masqueraded' : 'not masqueraded', o.verdict];
+  return `${parts.join(', ')} (p=${o.probability.toFixed(4)})`;
+}
+
+/**
+ * Renders every path `--all-paths` found: a summary, one line per path (endpoint, masquerade,
+ * verdict, probability), then each path's trace.
+ */
+export function formatAllPathsText(paths: readonly TraceResult[], options: FormatTraceTextOptions = {}): string {
+  const lines = [`${paths.length} path${paths.length === 1 ? '' : 's'}:`];
+  paths.forEach((p, i) => lines.push(`  ${i + 1}. ${formatOutcome(p)}`));
+  const total = paths.reduce((s, p) => s + p.outcome.probability, 0);
+  lines.push(`  (probabilities sum to ${total.toFixed(4)})`, '');
+  return `${lines.join('\n')}\n${paths.map((p, i) => `# path ${i + 1} of ${paths.length}: ${formatOutcome(p)}\n${formatTraceText(p, options)}`).join('\n')}`;
 }

@@ -1,38 +1,73 @@
-import type { BuiltCluster } from '../cluster/build-cluster.js';
-import type { ClusterPod } from '../cluster/cluster-state.js';
+import { FABRIC, type BuiltCluster } from '../cluster/build-cluster.js';
+import type { ClusterPod, ClusterService } from '../cluster/cluster-state.js';
 import { KnetError } from '../errors/knet-error.js';
 import { formatIpv4, parseIpv4, tryParseIpv4 } from '../ip/ipv4.js';
-import { PacketEngine, synOptions } from '../kernel/packet-engine.js';
+import type { StatisticChooser } from '../kernel/netfilter/evaluate-types.js';
+import { PacketEngine, synOptions, type NatEvent } from '../kernel/packet-engine.js';
 import type { SimHost } from '../kernel/sim-host.js';
 import type { SimNetns } from '../kernel/sim-netns.js';
 import type { SimSocket } from '../kernel/socket/socket-table.js';
 import { encodeDnsQuery } from '../packet/dns-query.js';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Ipv4Packet } from '../packet/types.js';
-import type { TraceFlow, TraceResult, TraceVerdict } from './trace-types.js';
+import { ETH_P_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Ipv4Packet } from '../packet/types.js';
+import type { TraceDecision, TraceFlow, TraceOutcome, TraceResult, TraceVerdict } from './trace-types.js';
 
 /** A resolved trace endpoint: the namespace a packet starts in or is aimed at, and an address. */
 export interface TraceEndpoint {
   /** What the user typed. */
   readonly text: string;
-  readonly kind: 'pod' | 'container' | 'node' | 'ip';
+  readonly kind: 'pod' | 'container' | 'node' | 'service' | 'ip';
   /** The namespace (for pods, containers and nodes). */
   readonly netns?: string;
   /** The address (dotted quad). */
   readonly ip: string;
-  /** `namespace/name` for pods and containers. */
+  /** `namespace/name` for pods, containers and services. */
   readonly pod?: string;
+  readonly service?: string;
   readonly container?: string;
   readonly node?: string;
   readonly port?: number;
+  /** The protocol a service port implies (`svc/NS/NAME:PORT`). */
+  readonly protocol?: 'tcp' | 'udp';
+}
+
+function servicePort(svc: ClusterService, text: string, portText: string | undefined): { port: number; protocol: 'tcp' | 'udp' | 'sctp' } {
+  if (svc.ports.length === 0) throw new KnetError('ENOENT', `service ${svc.namespace}/${svc.name} has no ports`, { value: text });
+  const p = portText === undefined
+    ? svc.ports[0]!
+    : svc.ports.find((x) => x.name === portText || String(x.port) === portText);
+  if (p === undefined) {
+    throw new KnetError('ENOENT', `service ${svc.namespace}/${svc.name} has no port "${portText}" (ports: ${svc.ports.map((x) => x.name ?? String(x.port)).join(', ')})`, { value: text });
+  }
+  return { port: p.port, protocol: p.protocol.toLowerCase() as 'tcp' | 'udp' | 'sctp' };
 }
 
 /**
  * Parses a trace endpoint: `NS/POD`, `POD` (namespace `default`), `NS/POD:CONTAINER`,
- * `node/NAME`, or an IPv4 address; each optionally followed by `:PORT` (a destination).
+ * `node/NAME`, `svc/NS/NAME` (the Service's ClusterIP; `:PORT` is a port name or number, the
+ * first port by default), or an IPv4 address; each optionally followed by `:PORT`.
  *
- * @throws KnetError `ENOENT` for an unknown pod, container or node; `EINVAL` for a bad port.
+ * @throws KnetError `ENOENT` for an unknown pod, container, node or service; `EINVAL` for a bad port.
  */
 export function resolveEndpoint(cluster: BuiltCluster, text: string): TraceEndpoint {
+  if (text.startsWith('svc/')) {
+    const [ns, nameAndPort] = text.slice(4).split('/') as [string, string | undefined];
+    if (nameAndPort === undefined || ns === '') throw new KnetError('EINVAL', `a service is svc/NAMESPACE/NAME[:PORT], not "${text}"`, { value: text });
+    const [name, portText] = nameAndPort.split(':') as [string, string | undefined];
+    const svc = cluster.state.services.find((s) => s.namespace === ns && s.name === name);
+    if (svc === undefined) throw new KnetError('ENOENT', `no service "${ns}/${name}" in the cluster`, { value: text });
+    if (svc.clusterIP === undefined || svc.clusterIP === 'None') {
+      throw new KnetError('EINVAL', `service ${ns}/${name} is headless (clusterIP None): trace a pod instead`, { value: text });
+    }
+    const sp = servicePort(svc, text, portText);
+    return {
+      text,
+      kind: 'service',
+      ip: svc.clusterIP,
+      service: `${ns}/${name}`,
+      port: sp.port,
+      ...(sp.protocol !== 'sctp' ? { protocol: sp.protocol } : {}),
+    };
+  }
   let rest = text;
   let port: number | undefined;
   const lastColon = rest.lastIndexOf(':');
@@ -87,6 +122,14 @@ export interface TracePacketOptions {
   readonly capture?: boolean;
   /** IP payload bytes for ICMP echo (default 56, as ping) and UDP (default 6). */
   readonly size?: number;
+  /**
+   * The node where a source address enters the cluster: a packet from an outside address
+   * arrives on that node's uplink from the fabric; the node's own addresses and 127.0.0.1
+   * originate on the node itself.
+   */
+  readonly at?: string;
+  /** Answers `-m statistic --mode random` (default: the host's seeded RNG). */
+  readonly choose?: StatisticChooser;
 }
 
 /** Opens the listening sockets of a pod's containers (every containerPort, TCP and UDP) in the simulation. */
@@ -96,54 +139,116 @@ export function listenContainerPorts(host: SimHost, netns: string, pod: ClusterP
     for (const p of c.ports) {
       if (p.protocol === 'SCTP') continue;
       const proto = p.protocol === 'TCP' ? 'tcp' : 'udp';
-      const owner = netns.includes('-node-') && pod.hostNetwork ? `${pod.namespace}/${pod.name} container ${c.name}` : `container ${c.name}`;
+      const owner = pod.hostNetwork ? `${pod.namespace}/${pod.name} container ${c.name}` : `container ${c.name}`;
       if (ns.sockets.list().some((s) => s.proto === proto && s.port === p.containerPort && s.remote === undefined)) continue;
       ns.sockets.bind({ proto, addr: 0, port: p.containerPort, owner });
     }
   }
 }
 
+/** Where the traced packet starts: a socket in a namespace, or the wire of a node's uplink. */
+interface Origin {
+  /** The namespace whose socket sends (and receives the reply). */
+  readonly ns: SimNetns;
+  /** Set when the packet enters at a node's uplink instead of leaving a local socket. */
+  readonly inject?: { readonly node: string };
+  readonly src: number;
+  readonly owner: string;
+}
+
+const LOOPBACK = (127 << 24) + 1;
+
 /**
- * Traces one packet through a cluster built on a {@link SimHost}: from the source endpoint's
- * namespace (a socket in a pod, a container, a node) to the destination, and the reply back.
+ * Decides where a source starts. Pods, containers and nodes send from their own namespace; an
+ * address with `--at NODE` starts on that node (its own addresses and 127.0.0.1) or enters on
+ * its uplink; any other address is a client in the outside world (it gets the address, /32, on
+ * the outside namespace's interface, so replies find it).
+ */
+function originOf(cluster: BuiltCluster, host: SimHost, src: TraceEndpoint, at: string | undefined): Origin {
+  if (src.netns !== undefined) {
+    if (at !== undefined && at !== src.node) {
+      throw new KnetError('EINVAL', `--at ${at} only applies to a source address; ${src.text} is on ${src.node ?? 'its own namespace'}`, { value: src.text });
+    }
+    const owner = src.container !== undefined ? `container ${src.container}` : src.kind === 'node' ? `node ${src.node}` : src.pod !== undefined ? `pod ${src.pod}` : 'client';
+    return { ns: host.ns(src.netns), src: 0, owner };
+  }
+  if (src.kind === 'service') throw new KnetError('EINVAL', `a service cannot send packets ("${src.text}"): use a pod, a node or an address`, { value: src.text });
+  const ip = parseIpv4(src.ip);
+  if (at !== undefined) {
+    const node = cluster.nodes.get(at);
+    if (node === undefined) throw new KnetError('ENOENT', `no node "${at}" in the cluster (--at)`, { value: at });
+    const nodeNs = host.ns(cluster.names.node(at));
+    if (ip === LOOPBACK || nodeNs.localAddrs.has(ip)) return { ns: nodeNs, src: ip, owner: `node ${at} (${src.ip})` };
+    addOutsideAddress(cluster, host, ip);
+    return { ns: host.ns(cluster.names.outside), inject: { node: at }, src: ip, owner: `client ${src.ip}` };
+  }
+  for (const [name] of cluster.nodes) {
+    const nodeNs = host.ns(cluster.names.node(name));
+    if (nodeNs.localAddrs.has(ip)) return { ns: nodeNs, src: ip, owner: `node ${name} (${src.ip})` };
+  }
+  for (const p of cluster.pods.values()) {
+    if (p.ip === src.ip && !p.pod.hostNetwork) return { ns: host.ns(p.netns), src: ip, owner: `pod ${p.pod.namespace}/${p.pod.name}` };
+  }
+  addOutsideAddress(cluster, host, ip);
+  return { ns: host.ns(cluster.names.outside), src: ip, owner: `client ${src.ip}` };
+}
+
+function addOutsideAddress(cluster: BuiltCluster, host: SimHost, ip: number): void {
+  const outside = host.ns(cluster.names.outside);
+  if (outside.localAddrs.has(ip)) return;
+  host.addrAddSync(cluster.names.outside, FABRIC.outsideDev, `${formatIpv4(ip)}/32`);
+}
+
+/**
+ * Traces one packet through a cluster built on a {@link SimHost}: from the source endpoint
+ * to the destination, and the reply back.
  *
  * @remarks
  * TCP sends a SYN like Linux's (MSS, SACK, timestamps, window scale 7, DF, TTL 64); UDP sends a
- * small datagram; ICMP sends an echo request like ping (56 data bytes). A pod's containers
- * listen on their containerPorts; TCP answers with SYN-ACK (or RST when nothing listens), UDP
- * with an echo (or ICMP port unreachable). Traffic between two containers of one pod goes to
- * 127.0.0.1 over `lo`. State persists: a second trace finds the ARP and FDB entries the first
- * one created.
- * @throws KnetError `EINVAL` when the source is a bare IP address (use a pod or node).
+ * small datagram (a real DNS query to ports 53 and 5353); ICMP sends an echo request like ping
+ * (56 data bytes). A pod's containers listen on their containerPorts; TCP answers with SYN-ACK
+ * (or RST when nothing listens), UDP with an echo (or ICMP port unreachable). Traffic between two
+ * containers of one pod goes to 127.0.0.1 over `lo`. State persists: a second trace finds the ARP,
+ * FDB and conntrack entries the first one created. The result lists the statistic draws the
+ * netfilter rules made and the path's outcome (endpoint after DNAT, masquerade, probability).
+ * @throws KnetError `EINVAL` for a service as the source or a misplaced `--at`.
  */
 export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndpoint, dst: TraceEndpoint, options: TracePacketOptions): TraceResult {
-  if (src.netns === undefined) {
-    throw new KnetError('EINVAL', `the source must be a pod, a container or a node, not an address ("${src.text}")`, { value: src.text });
-  }
-  const ns = host.ns(src.netns);
-  const samePod = src.pod !== undefined && src.pod === dst.pod;
-  const dstIp = samePod ? (127 << 24) + 1 : parseIpv4(dst.ip);
+  const origin = originOf(cluster, host, src, options.at);
+  const ns = origin.ns;
+  const samePod = src.pod !== undefined && src.pod === dst.pod && src.kind !== 'service' && dst.kind !== 'service';
+  const dstIp = samePod ? LOOPBACK : parseIpv4(dst.ip);
   const proto = options.proto;
   const dport = dst.port ?? options.dport ?? 80;
   const engine = enginesByHost.get(host) ?? new PacketEngine(host);
   enginesByHost.set(host, engine);
   const sport = proto === 'icmp' ? undefined : options.sport ?? ephemeralPort(host, ns, proto);
-  const owner = src.container !== undefined ? `container ${src.container}` : src.kind === 'node' ? `node ${src.node}` : src.pod !== undefined ? `pod ${src.pod}` : 'client';
-  const pkt = buildRequest(engine, ns, dstIp, proto, sport, dport, options.size);
+  const pkt = buildRequest(engine, ns, origin.src, dstIp, proto, sport, dport, options.size);
   let client: SimSocket | undefined;
   if (proto !== 'icmp' && sport !== undefined) {
-    client = { proto, addr: 0, port: sport, owner, remote: { addr: dstIp, port: dport } };
+    client = { proto, addr: origin.src, port: sport, owner: origin.owner, remote: { addr: dstIp, port: dport } };
     ns.sockets.bind(client);
   }
-  engine.icmpOwner = owner;
+  const decisions: TraceDecision[] = [];
+  const base = options.choose ?? ((p: number) => host.rng.nextFloat() < p);
+  engine.choose = (p, rule) => {
+    const taken = base(p, rule);
+    decisions.push({ probability: p, taken, table: rule.table, chain: rule.chain, ruleNumber: rule.ruleNumber });
+    return taken;
+  };
+  engine.icmpOwner = origin.owner;
   engine.begin({ ...(options.replies !== undefined ? { replies: options.replies } : {}), ...(options.capture !== undefined ? { capture: options.capture } : {}) });
   try {
-    engine.localOut(ns, pkt, { flow: 'request' }, `${owner} (${proto === 'icmp' ? 'ping' : `${proto} socket`})`);
+    if (origin.inject !== undefined) {
+      injectAtNode(engine, cluster, host, origin.inject.node, pkt, origin.owner);
+    } else {
+      engine.localOut(ns, pkt, { flow: 'request' }, `${origin.owner} (${proto === 'icmp' ? 'ping' : `${proto} socket`})`);
+    }
     engine.run();
   } finally {
     if (client !== undefined) ns.sockets.close(client);
   }
-  const { hops, frames, deliveries, drops } = engine.results();
+  const { hops, frames, deliveries, drops, nat } = engine.results();
   const verdictOf = (flows: readonly TraceFlow[]): TraceVerdict | undefined => {
     const d = deliveries.filter((x) => flows.includes(x.flow));
     const delivered = d.find((x) => x.verdict.kind === 'delivered');
@@ -151,13 +256,16 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
     const refused = d.find((x) => x.verdict.kind === 'refused');
     if (refused !== undefined) return refused.verdict;
     const dr = drops.filter((x) => flows.includes(x.flow));
+    const rejected = dr.find((x) => x.verdict.kind === 'rejected');
+    if (rejected !== undefined) return rejected.verdict;
     const left = dr.find((x) => x.verdict.kind === 'left-cluster');
     if (left !== undefined) return left.verdict;
     return dr.find((x) => x.verdict.reason !== 'not-for-host')?.verdict ?? dr[0]?.verdict;
   };
   const verdict = verdictOf(['request']) ?? { kind: 'dropped', reason: 'no-route' };
-  const replied = verdict.kind === 'delivered' || verdict.kind === 'refused';
-  const reply = replied && options.replies !== false ? verdictOf(['reply', 'icmp-error']) : undefined;
+  const answered = verdict.kind === 'delivered' || verdict.kind === 'refused' || verdict.kind === 'rejected';
+  const reply = answered && options.replies !== false ? verdictOf(['reply', 'icmp-error']) : undefined;
+  const outcome = outcomeOf(verdict, nat, decisions, hops);
   return {
     request: {
       proto,
@@ -166,12 +274,85 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
       ...(sport !== undefined ? { sport } : {}),
       ...(proto !== 'icmp' ? { dport } : {}),
       netns: ns.name,
+      ...(origin.inject !== undefined ? { at: origin.inject.node } : {}),
     },
     verdict,
     ...(reply !== undefined ? { reply } : {}),
+    decisions,
+    outcome,
     hops,
     frames,
   };
+}
+
+/**
+ * What one path of a trace amounts to, in kube-proxy's terms: the endpoint the request was
+ * DNATed to (`IP:PORT`, or `null`), whether it was source-NATed (masqueraded), its fate, and the
+ * probability of the statistic draws that led there.
+ *
+ * `verdict`: `dropped` / `rejected` as the request ended; otherwise `untouched` when no NAT rule
+ * changed the request, `delivered` when it was translated and reached a host that took it
+ * (a socket, or a TCP RST / port unreachable from the endpoint's kernel), `accepted` when it was
+ * translated and went on without being delivered (it left the cluster).
+ */
+function outcomeOf(verdict: TraceVerdict, nat: readonly NatEvent[], decisions: readonly TraceDecision[], hops: TraceResult['hops']): TraceOutcome {
+  const forward = nat.filter((e) => e.flow === 'request' && !e.reverse);
+  const dnat = forward.filter((e) => e.manip === 'DNAT').pop();
+  const masqueraded = forward.some((e) => e.manip === 'SNAT');
+  const probability = decisions.reduce((p, d) => p * (d.taken ? d.probability : 1 - d.probability), 1);
+  const endpoint = dnat === undefined ? null : dnat.after.port !== undefined ? `${formatIpv4(dnat.after.addr)}:${dnat.after.port}` : formatIpv4(dnat.after.addr);
+  const kind: TraceOutcome['verdict'] =
+    verdict.kind === 'dropped' ? 'dropped'
+      : verdict.kind === 'rejected' ? 'rejected'
+        : forward.length === 0 ? 'untouched'
+          : verdict.kind === 'delivered' || verdict.kind === 'refused' ? 'delivered'
+            : 'accepted';
+  return { endpoint, verdict: kind, masqueraded, probability, hops: hops.filter((h) => h.flow === 'request').map((h) => h.index) };
+}
+
+/**
+ * Puts a packet from an outside address on a node's uplink, as the fabric's router (or a cloud
+ * load balancer) would deliver it: Ethernet from the router's MAC to the node's uplink MAC.
+ */
+function injectAtNode(engine: PacketEngine, cluster: BuiltCluster, host: SimHost, node: string, pkt: Ipv4Packet, owner: string): void {
+  const nodeNs = host.ns(cluster.names.node(node));
+  const uplink = host.link(nodeNs, cluster.state.cluster.fabric.nodeInterface);
+  const router = host.link(cluster.names.fabric, FABRIC.bridge);
+  engine.receiveAt(uplink, { dst: uplink.mac, src: router.mac, etherType: ETH_P_IP, payload: pkt }, { flow: 'request' }, `${owner} (enters the cluster at ${node})`);
+}
+
+/**
+ * Enumerates every path of a trace through `-m statistic --mode random` rules: runs `run` with
+ * a chooser that replays a prefix of draws and takes "match" for new ones first, then explores
+ * each alternative, depth first, so endpoints come out in rule order. `run` must start from the
+ * same state each time (a freshly built cluster), as conntrack and `-m recent` remember paths.
+ *
+ * @returns the traces of every path, with their probabilities (which sum to 1).
+ */
+export async function traceAllPaths(run: (choose: StatisticChooser) => Promise<TraceResult>, limit = 256): Promise<TraceResult[]> {
+  const out: TraceResult[] = [];
+  const pending: boolean[][] = [[]];
+  while (pending.length > 0) {
+    if (out.length >= limit) throw new KnetError('ELIMIT', `more than ${limit} paths; trace without --all-paths`, { limit });
+    const prefix = pending.pop()!;
+    let i = 0;
+    const taken: boolean[] = [];
+    const choose: StatisticChooser = (p) => {
+      const t = p >= 1 ? true : p <= 0 ? false : i < prefix.length ? prefix[i]! : true;
+      if (p > 0 && p < 1) {
+        taken.push(t);
+        i++;
+      }
+      return t;
+    };
+    const result = await run(choose);
+    out.push(result);
+    const alternatives: boolean[][] = [];
+    for (let k = prefix.length; k < taken.length; k++) alternatives.push([...taken.slice(0, k), !taken[k]!]);
+    // Depth first with "match" before "no match": the deepest alternative is popped first.
+    for (const alt of alternatives) pending.push(alt);
+  }
+  return out;
 }
 
 const enginesByHost = new WeakMap<SimHost, PacketEngine>();
@@ -185,21 +366,21 @@ function ephemeralPort(host: SimHost, ns: SimNetns, proto: 'tcp' | 'udp'): numbe
   }
 }
 
-function buildRequest(engine: PacketEngine, ns: SimNetns, dst: number, proto: 'tcp' | 'udp' | 'icmp', sport: number | undefined, dport: number, size: number | undefined): Ipv4Packet {
+function buildRequest(engine: PacketEngine, ns: SimNetns, src: number, dst: number, proto: 'tcp' | 'udp' | 'icmp', sport: number | undefined, dport: number, size: number | undefined): Ipv4Packet {
   const rng = engine.host.rng;
   if (proto === 'icmp') {
     const data = new Uint8Array(size ?? 56);
     for (let i = 0; i < data.length; i++) data[i] = (i + 0x10) & 0xff;
-    return engine.newPacket(ns, 0, dst, IPPROTO_ICMP, { kind: 'icmp', type: 8, code: 0, id: rng.nextU32() & 0xffff, seq: 1, data });
+    return engine.newPacket(ns, src, dst, IPPROTO_ICMP, { kind: 'icmp', type: 8, code: 0, id: rng.nextU32() & 0xffff, seq: 1, data });
   }
   if (proto === 'udp') {
     // DNS ports get a real query (as `dig` sends), so captures decode; others a short text.
     const text = (dport === 53 || dport === 5353) && size === undefined
       ? encodeDnsQuery('kubernetes.default.svc.cluster.local', rng.nextU32())
       : new TextEncoder().encode('knet\n'.padEnd(size ?? 5, '.'));
-    return engine.newPacket(ns, 0, dst, IPPROTO_UDP, { kind: 'udp', srcPort: sport!, dstPort: dport, payload: text });
+    return engine.newPacket(ns, src, dst, IPPROTO_UDP, { kind: 'udp', srcPort: sport!, dstPort: dport, payload: text });
   }
-  return engine.newPacket(ns, 0, dst, IPPROTO_TCP, {
+  return engine.newPacket(ns, src, dst, IPPROTO_TCP, {
     kind: 'tcp',
     srcPort: sport!,
     dstPort: dport,

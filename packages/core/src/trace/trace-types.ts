@@ -182,6 +182,37 @@ export interface TraceVerdict {
   readonly socket?: string;
 }
 
+/** One `-m statistic --mode random` draw a trace made. */
+export interface TraceDecision {
+  /** The rule's probability of matching. */
+  readonly probability: number;
+  /** Whether the draw matched. */
+  readonly taken: boolean;
+  readonly table: string;
+  readonly chain: string;
+  readonly ruleNumber: number;
+}
+
+/**
+ * One possible fate of the traced packet, in kube-proxy's terms (`knet trace -o json` lists them
+ * in `outcomes`; with `--all-paths` one per path).
+ */
+export interface TraceOutcome {
+  /** `IP:PORT` the request was DNATed to, or `null` when no DNAT happened. */
+  readonly endpoint: string | null;
+  /**
+   * `delivered` (translated, and a host took it), `accepted` (translated, went on without being
+   * delivered), `dropped`, `rejected`, or `untouched` (no NAT rule changed it).
+   */
+  readonly verdict: 'delivered' | 'accepted' | 'dropped' | 'rejected' | 'untouched';
+  /** True when the request was source-NATed (MASQUERADE / SNAT) on its way. */
+  readonly masqueraded: boolean;
+  /** Product of the path's statistic draws (1 without any). */
+  readonly probability: number;
+  /** Indexes into `hops` of the request's hops on this path. */
+  readonly hops: readonly number[];
+}
+
 /** The result of tracing one packet (and its reply). */
 export interface TraceResult {
   readonly request: {
@@ -192,7 +223,13 @@ export interface TraceResult {
     readonly dport?: number;
     /** The source namespace. */
     readonly netns: string;
+    /** The node the packet entered the cluster at (`--at`). */
+    readonly at?: string;
   };
+  /** The statistic draws the rules made on this path, in order. */
+  readonly decisions: readonly TraceDecision[];
+  /** What this path amounts to. */
+  readonly outcome: TraceOutcome;
   readonly verdict: TraceVerdict;
   /** How the reply ended, when the request was delivered or refused and replies were traced. */
   readonly reply?: TraceVerdict;
