@@ -1,4 +1,4 @@
-import type { NetfilterHook, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
+import type { NetfilterChain, NetfilterHook, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
 import { TABLE_BUILTIN_CHAINS } from './netfilter-types.js';
 import { MATCH_PROTOCOL } from './match-modules.js';
 import { restoreError } from './restore-error.js';
@@ -28,6 +28,29 @@ const TARGET_LIMITS: Readonly<Record<string, { table?: string; hooks?: readonly 
   NOTRACK: { table: 'raw' },
 };
 
+/** Target chains of the jumps and gotos of a rule array (cached per array: committed arrays do not change). */
+const JUMPS = new WeakMap<readonly NetfilterRule[], readonly string[]>();
+
+function jumpsOf(rules: readonly NetfilterRule[]): readonly string[] {
+  let j = JUMPS.get(rules);
+  if (j === undefined) {
+    const out: string[] = [];
+    for (const r of rules) if (r.target.kind === 'jump' || r.target.kind === 'goto') out.push(r.target.chain);
+    j = out;
+    JUMPS.set(rules, j);
+  }
+  return j;
+}
+
+/** The hooks each chain of a committed table is reachable from, as the last check computed them. */
+const HOOKS = new WeakMap<NetfilterTable, Map<string, Set<NetfilterHook>>>();
+
+function sameHooks(a: ReadonlySet<NetfilterHook> | undefined, b: ReadonlySet<NetfilterHook>): boolean {
+  if (a === undefined || a.size !== b.size) return false;
+  for (const h of b) if (!a.has(h)) return false;
+  return true;
+}
+
 /** The hooks each chain of a table is reachable from (`comefrom`), or a loop. */
 export function chainHooks(table: NetfilterTable): { hooks: Map<string, Set<NetfilterHook>>; loop?: string } {
   const hooks = new Map<string, Set<NetfilterHook>>();
@@ -46,9 +69,8 @@ export function chainHooks(table: NetfilterTable): { hooks: Map<string, Set<Netf
       if (done.has(name)) return;
       onPath.add(name);
       hooks.get(name)?.add(hook);
-      for (const r of table.chains.get(name)?.rules ?? []) {
-        if (r.target.kind === 'jump' || r.target.kind === 'goto') visit(r.target.chain);
-      }
+      const c = table.chains.get(name);
+      if (c !== undefined) for (const next of jumpsOf(c.rules)) visit(next);
       onPath.delete(name);
       done.add(name);
     };
@@ -138,12 +160,21 @@ export interface PendingProblem {
   readonly problem: string;
 }
 
+/** What {@link checkTable} may skip: chains unchanged since `previous` whose hooks are unchanged. */
+export interface CheckTableIncremental {
+  /** Chains created or changed since `previous` was committed. */
+  readonly changed: ReadonlySet<NetfilterChain>;
+  /** The table as committed before (its chains that are not in `changed` are unchanged). */
+  readonly previous?: NetfilterTable;
+}
+
 /**
  * Runs the commit-time checks on a table about to replace the kernel's.
  *
  * @param pending static problems of rules this restore added, with their source lines
  * @param ruleLines source lines of the hook-sensitive rules this restore added
  * @param commitLine the COMMIT line iptables-restore reports
+ * @param incremental lets unchanged chains reachable from the same hooks go unchecked
  * @throws KnetError `EINVAL` (`line N failed`) naming the first refused rule.
  */
 export function checkTable(
@@ -151,6 +182,7 @@ export function checkTable(
   pending: ReadonlyMap<NetfilterRule, PendingProblem>,
   ruleLines: ReadonlyMap<NetfilterRule, number>,
   commitLine: number,
+  incremental?: CheckTableIncremental,
 ): void {
   const { hooks, loop } = chainHooks(table);
   if (loop !== undefined) {
@@ -161,9 +193,12 @@ export function checkTable(
   }
   // Find the refused rules in any order first; the kernel reports the first in table order.
   const none = new Set<NetfilterHook>();
+  const before = incremental?.previous !== undefined ? HOOKS.get(incremental.previous) : undefined;
   const refused: { chain: string; rule: NetfilterRule; problem: string; ruleLine?: number }[] = [];
   for (const [name, chain] of table.chains) {
     const h = hooks.get(name) ?? none;
+    // The kernel checked an unchanged chain already, from the same hooks.
+    if (before !== undefined && incremental !== undefined && !incremental.changed.has(chain) && sameHooks(before.get(name), h)) continue;
     for (const rule of chain.rules) {
       let problem: string | undefined;
       let ruleLine: number | undefined;
@@ -181,7 +216,10 @@ export function checkTable(
       if (problem !== undefined) refused.push({ chain: name, rule, problem, ...(ruleLine !== undefined ? { ruleLine } : {}) });
     }
   }
-  if (refused.length === 0) return;
+  if (refused.length === 0) {
+    HOOKS.set(table, hooks);
+    return;
+  }
   const builtins = TABLE_BUILTIN_CHAINS[table.name] as readonly string[];
   const rank = (chain: string): [number, string] => [builtins.includes(chain) ? builtins.indexOf(chain) : builtins.length, chain];
   refused.sort((a, b) => {

@@ -1,7 +1,7 @@
 import { KnetError } from '../../errors/knet-error.js';
 import type { NetfilterChain, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
 import { NETFILTER_TABLES } from './netfilter-types.js';
-import { cloneTable, createTable, ensureTable, isBuiltinChain, type NetfilterState } from './netfilter-state.js';
+import { createTable, ensureTable, isBuiltinChain, type NetfilterState } from './netfilter-state.js';
 import { formatRuleSpec, parseRuleCommand, splitRuleWords, type ParsedRule, type RuleCommand } from './parse-rule-command.js';
 import { restoreError, RuleParseError, UnsupportedExtensionError } from './restore-error.js';
 import { detach } from './parse-helpers.js';
@@ -231,15 +231,59 @@ export interface IptablesRestoreResult {
   readonly rulesWritten: number;
 }
 
-/** Working copy of one table during a restore, with the source line of each new rule. */
+/**
+ * Working copy of one table during a restore. Chains are copied on first change (copy-on-write):
+ * unchanged chains keep their rule arrays, so what is cached per array (the evaluator's index,
+ * jump lists) stays valid and a partial sync costs what it changes.
+ */
 interface Working {
-  readonly table: NetfilterTable;
+  readonly name: NetfilterTableName;
+  readonly chains: Map<string, NetfilterChain>;
+  /** Chains this restore created or copied (so may change in place). */
+  readonly owned: Set<NetfilterChain>;
   /** Source lines of the hook-sensitive rules this restore added (for error details). */
   readonly ruleLines: Map<NetfilterRule, number>;
   /** Rules this restore added that the kernel will refuse wherever they are. */
   readonly pending: Map<NetfilterRule, PendingProblem>;
   /** Built-in chains whose policy counters a `:CHAIN POLICY [p:b]` line set (with `--counters`). */
   readonly policyCounters: Set<string>;
+  /** References to each chain (jumps and gotos), computed on the first `-X` and kept up to date. */
+  refs?: Map<string, number> | undefined;
+}
+
+/** The chain, copied into the working table first if this restore has not changed it yet. */
+function own(work: Working, name: string, empty = false): NetfilterChain | undefined {
+  const c = work.chains.get(name);
+  if (c === undefined || work.owned.has(c)) {
+    if (c !== undefined && empty) setRules(work, c, []);
+    return c;
+  }
+  const copy: NetfilterChain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: empty ? [] : c.rules.slice() };
+  if (empty) countRefs(work, c.rules, -1);
+  work.chains.set(name, copy);
+  work.owned.add(copy);
+  return copy;
+}
+
+function newChain(work: Working, name: string): void {
+  const c: NetfilterChain = { name, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] };
+  work.chains.set(name, c);
+  work.owned.add(c);
+}
+
+/** Replaces an owned chain's rules, keeping the reference counts right. */
+function setRules(work: Working, c: NetfilterChain, rules: NetfilterRule[]): void {
+  countRefs(work, c.rules, -1);
+  c.rules = rules;
+  countRefs(work, rules, 1);
+}
+
+function countRefs(work: Working, rules: readonly NetfilterRule[], delta: number): void {
+  const refs = work.refs;
+  if (refs === undefined) return;
+  for (const r of rules) {
+    if (r.target.kind === 'jump' || r.target.kind === 'goto') refs.set(r.target.chain, (refs.get(r.target.chain) ?? 0) + delta);
+  }
 }
 
 function lineFailed(line: number, reason: string): KnetError {
@@ -282,15 +326,20 @@ export function applyIptablesRestore(
       case 'table': {
         const existing = options.test === true ? state.tables.get(ev.table) : ensureTable(state, ev.table);
         const base = existing ?? createTable(ev.table);
-        const table = cloneTable(base);
+        work = {
+          name: ev.table,
+          chains: new Map(base.chains),
+          owned: new Set(),
+          ruleLines: new Map(),
+          pending: new Map(),
+          policyCounters: new Set(),
+        };
         if (options.noflush !== true) {
-          for (const [name, c] of [...table.chains]) {
-            if (isBuiltinChain(ev.table, name)) {
-              c.rules = [];
-            } else table.chains.delete(name);
+          for (const name of [...work.chains.keys()]) {
+            if (isBuiltinChain(ev.table, name)) own(work, name, true);
+            else work.chains.delete(name);
           }
         }
-        work = { table, ruleLines: new Map(), pending: new Map(), policyCounters: new Set() };
         pendingRules = 0;
         break;
       }
@@ -302,12 +351,16 @@ export function applyIptablesRestore(
         break;
       case 'commit': {
         if (work === undefined) break;
-        const table = work.table;
-        checkTable(table, work.pending, work.ruleLines, ev.line);
+        const w: Working = work;
+        const previous = state.tables.get(w.name);
+        const table: NetfilterTable = { name: w.name, chains: w.chains };
+        checkTable(table, w.pending, w.ruleLines, ev.line, { changed: w.owned, ...(previous !== undefined ? { previous } : {}) });
         if (options.test !== true) {
           // Policy counters restart at COMMIT unless the file set them (legacy libiptc behaviour).
-          for (const c of table.chains.values()) {
-            if (c.policy !== null && !work.policyCounters.has(c.name)) {
+          for (const name of [...w.chains.keys()]) {
+            if (!isBuiltinChain(w.name, name)) continue;
+            const c = own(w, name);
+            if (c !== undefined && !w.policyCounters.has(c.name)) {
               c.counters.packets = 0;
               c.counters.bytes = 0;
             }
@@ -331,20 +384,18 @@ function applyChainLine(
   ev: Extract<RestoreOperation, { kind: 'chain' }>,
   options: IptablesRestoreOptions,
 ): void {
-  const t = work.table;
-  const builtin = isBuiltinChain(t.name, ev.chain);
+  const builtin = isBuiltinChain(work.name, ev.chain);
   if (!builtin) {
-    const existing = t.chains.get(ev.chain);
-    if (options.noflush === true && existing !== undefined) existing.rules = [];
+    const existing = work.chains.get(ev.chain);
+    if (options.noflush === true && existing !== undefined) own(work, ev.chain, true);
     else if (existing !== undefined) {
       throw restoreError('parameter', ev.line, `error creating chain '${ev.chain}':File exists`);
     } else {
-      const name = detach(ev.chain);
-      t.chains.set(name, { name, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
+      newChain(work, detach(ev.chain));
     }
   }
   if (ev.policy === '-') return;
-  const chain = t.chains.get(ev.chain);
+  const chain = work.chains.get(ev.chain);
   if (chain === undefined || chain.policy === null) {
     throw restoreError('other', ev.line, `Can't set policy \`${ev.policy}' on \`${ev.chain}' line ${ev.line}: Bad built-in chain name`, {
       reason: `Can't set policy \`${ev.policy}' on \`${ev.chain}': Bad built-in chain name`,
@@ -355,17 +406,18 @@ function applyChainLine(
       reason: `Can't set policy \`${ev.policy}' on \`${ev.chain}': Bad policy name`,
     });
   }
-  chain.policy = ev.policy;
-  chain.counters.packets = ev.counters?.packets ?? 0;
-  chain.counters.bytes = ev.counters?.bytes ?? 0;
-  if (ev.counters !== undefined) work.policyCounters.add(chain.name);
+  const owned = own(work, ev.chain) ?? chain;
+  owned.policy = ev.policy;
+  owned.counters.packets = ev.counters?.packets ?? 0;
+  owned.counters.bytes = ev.counters?.bytes ?? 0;
+  if (ev.counters !== undefined) work.policyCounters.add(owned.name);
 }
 
 /** Checks what iptables resolves at parse time against the table: jump targets and sets. */
 function resolveRule(work: Working, p: ParsedRule, line: number, state: NetfilterState): void {
   const t = p.target;
   if (t.kind === 'jump' || t.kind === 'goto') {
-    const c = work.table.chains.get(t.chain);
+    const c = work.chains.get(t.chain);
     if (c === undefined) {
       throw restoreError('parameter', line, `Couldn't load target \`${t.chain}':No such file or directory\n`);
     }
@@ -380,27 +432,27 @@ function resolveRule(work: Working, p: ParsedRule, line: number, state: Netfilte
 
 /** Records what the COMMIT checks need to know about a rule this restore added. */
 function note(work: Working, rule: NetfilterRule, line: number): void {
-  const problem = staticProblem(work.table.name, rule);
+  const problem = staticProblem(work.name, rule);
   if (problem !== undefined) work.pending.set(rule, { line, problem });
   if (hookSensitive(rule)) work.ruleLines.set(rule, line);
 }
 
+/** The chain a command changes (copied into the working table), or `line N failed`. */
 function getChain(work: Working, name: string, line: number): NetfilterChain {
-  const c = work.table.chains.get(name);
+  const c = own(work, name);
   if (c === undefined) throw lineFailed(line, 'No chain/target/match by that name.');
   return c;
 }
 
-function countReferences(table: NetfilterTable, chain: string): number {
-  let n = 0;
-  for (const c of table.chains.values()) {
-    for (const r of c.rules) if ((r.target.kind === 'jump' || r.target.kind === 'goto') && r.target.chain === chain) n++;
+function countReferences(work: Working, chain: string): number {
+  if (work.refs === undefined) {
+    work.refs = new Map();
+    for (const c of work.chains.values()) countRefs(work, c.rules, 1);
   }
-  return n;
+  return work.refs.get(chain) ?? 0;
 }
 
 function applyCommand(work: Working, cmd: RuleCommand, line: number, state: NetfilterState): number {
-  const t = work.table;
   switch (cmd.op) {
     case 'append': {
       const c = getChain(work, cmd.chain, line);
@@ -408,11 +460,12 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
         resolveRule(work, p, line, state);
         return toRule(p);
       });
-      // The working copy owns its rule arrays (cloneTable), so they can grow in place.
+      // The working copy owns this chain's rule array, so it can grow in place.
       for (const r of rules) {
         c.rules.push(r);
         note(work, r, line);
       }
+      countRefs(work, rules, 1);
       return rules.length;
     }
     case 'insert': {
@@ -423,6 +476,7 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
         const r = toRule(p);
         c.rules.splice(cmd.num - 1, 0, r);
         note(work, r, line);
+        countRefs(work, [r], 1);
       }
       return cmd.rules.length;
     }
@@ -431,8 +485,10 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of replacement too big.');
       resolveRule(work, cmd.rule, line, state);
       const r = toRule(cmd.rule);
+      countRefs(work, c.rules.slice(cmd.num - 1, cmd.num), -1);
       c.rules[cmd.num - 1] = r;
       note(work, r, line);
+      countRefs(work, [r], 1);
       return 1;
     }
     case 'delete': {
@@ -440,44 +496,45 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       for (const p of cmd.rules) {
         const i = c.rules.findIndex((r) => r.spec === p.spec);
         if (i < 0) throw lineFailed(line, 'Bad rule (does a matching rule exist in that chain?).');
-        c.rules.splice(i, 1);
+        countRefs(work, c.rules.splice(i, 1), -1);
       }
       return 0;
     }
     case 'delete-num': {
       const c = getChain(work, cmd.chain, line);
       if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of deletion too big.');
-      c.rules.splice(cmd.num - 1, 1);
+      countRefs(work, c.rules.splice(cmd.num - 1, 1), -1);
       return 0;
     }
     case 'new-chain': {
       if (cmd.chain.length >= 29) {
         throw restoreError('parameter', line, `chain name \`${cmd.chain}' too long (must be under 29 chars)`);
       }
-      if (t.chains.has(cmd.chain)) throw lineFailed(line, 'Chain already exists.');
-      const name = detach(cmd.chain);
-      t.chains.set(name, { name, policy: null, counters: { packets: 0, bytes: 0 }, rules: [] });
+      if (work.chains.has(cmd.chain)) throw lineFailed(line, 'Chain already exists.');
+      newChain(work, detach(cmd.chain));
       return 0;
     }
     case 'delete-chain': {
       const names =
-        cmd.chain !== undefined ? [cmd.chain] : [...t.chains.keys()].filter((n) => !isBuiltinChain(t.name, n)).sort(byteOrder);
+        cmd.chain !== undefined ? [cmd.chain] : [...work.chains.keys()].filter((n) => !isBuiltinChain(work.name, n)).sort(byteOrder);
       for (const name of names) {
-        const c = getChain(work, name, line);
+        const c = work.chains.get(name);
+        if (c === undefined) throw lineFailed(line, 'No chain/target/match by that name.');
         if (c.policy !== null) throw lineFailed(line, "Can't delete built-in chain (Invalid argument).");
-        if (countReferences(t, name) > 0) throw lineFailed(line, "Can't delete chain with references left (Too many links).");
+        if (countReferences(work, name) > 0) throw lineFailed(line, "Can't delete chain with references left (Too many links).");
         if (c.rules.length > 0) throw lineFailed(line, 'Chain is not empty (Directory not empty).');
-        t.chains.delete(name);
+        work.chains.delete(name);
       }
       return 0;
     }
     case 'flush': {
-      if (cmd.chain !== undefined) getChain(work, cmd.chain, line).rules = [];
-      else for (const c of t.chains.values()) c.rules = [];
+      if (cmd.chain !== undefined) {
+        if (own(work, cmd.chain, true) === undefined) throw lineFailed(line, 'No chain/target/match by that name.');
+      } else for (const name of [...work.chains.keys()]) own(work, name, true);
       return 0;
     }
     case 'zero': {
-      const chains = cmd.chain !== undefined ? [getChain(work, cmd.chain, line)] : [...t.chains.values()];
+      const chains = cmd.chain !== undefined ? [getChain(work, cmd.chain, line)] : [...work.chains.keys()].map((n) => own(work, n) as NetfilterChain);
       for (const c of chains) {
         if (cmd.num !== undefined) {
           if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of counter too big.');
@@ -491,23 +548,29 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       return 0;
     }
     case 'policy': {
-      const c = t.chains.get(cmd.chain);
+      const c = work.chains.get(cmd.chain);
       if (c === undefined || c.policy === null) throw lineFailed(line, 'Bad built-in chain name.');
       if (cmd.policy !== 'ACCEPT' && cmd.policy !== 'DROP') throw lineFailed(line, 'Bad policy name.');
-      c.policy = cmd.policy;
+      (own(work, cmd.chain) ?? c).policy = cmd.policy;
       return 0;
     }
     case 'rename': {
-      const c = t.chains.get(cmd.chain);
+      const c = work.chains.get(cmd.chain);
       if (cmd.newName.length >= 29) {
         throw restoreError('parameter', line, `chain name \`${cmd.newName}' too long (must be under 29 chars)`);
       }
-      if (t.chains.has(cmd.newName)) throw lineFailed(line, 'File exists.');
+      if (work.chains.has(cmd.newName)) throw lineFailed(line, 'File exists.');
       if (c === undefined || c.policy !== null) throw lineFailed(line, 'No chain/target/match by that name.');
-      t.chains.delete(cmd.chain);
-      t.chains.set(cmd.newName, { ...c, name: cmd.newName });
+      work.chains.delete(cmd.chain);
+      newChain(work, detach(cmd.newName));
+      const renamed = work.chains.get(cmd.newName) as NetfilterChain;
+      renamed.rules = c.rules.slice();
+      work.refs = undefined;
       // Jumps follow the chain: rewrite the rules that name it.
-      for (const other of t.chains.values()) {
+      for (const name of [...work.chains.keys()]) {
+        const current = work.chains.get(name) as NetfilterChain;
+        if (!current.rules.some((r) => (r.target.kind === 'jump' || r.target.kind === 'goto') && r.target.chain === cmd.chain)) continue;
+        const other = own(work, name) as NetfilterChain;
         other.rules = other.rules.map((r) => {
           if ((r.target.kind === 'jump' || r.target.kind === 'goto') && r.target.chain === cmd.chain) {
             const target = { kind: r.target.kind, chain: cmd.newName } as const;
@@ -535,9 +598,21 @@ function retainRecentLists(state: NetfilterState): void {
   if (state.recent.names().length === 0) return;
   const names = new Set<string>();
   for (const t of state.tables.values()) {
-    for (const c of t.chains.values()) {
-      for (const r of c.rules) for (const m of r.matches) if (m.kind === 'recent') names.add(m.name);
-    }
+    for (const c of t.chains.values()) for (const n of recentNamesOf(c.rules)) names.add(n);
   }
   state.recent.retain(names);
+}
+
+/** `-m recent` list names of a rule array (cached per array: committed arrays do not change). */
+const RECENT_NAMES = new WeakMap<readonly NetfilterRule[], readonly string[]>();
+
+function recentNamesOf(rules: readonly NetfilterRule[]): readonly string[] {
+  let names = RECENT_NAMES.get(rules);
+  if (names === undefined) {
+    const out: string[] = [];
+    for (const r of rules) for (const m of r.matches) if (m.kind === 'recent') out.push(m.name);
+    names = out;
+    RECENT_NAMES.set(rules, names);
+  }
+  return names;
 }

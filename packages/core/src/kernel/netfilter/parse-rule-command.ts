@@ -416,11 +416,9 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   const c = ctx();
   const matches = extensions.map((e) => e.module.finish(e.state, c) as NetfilterMatch);
   let tgt: NetfilterTarget;
-  if (jumpTo === undefined) tgt = { kind: 'none' };
-  else if (isGoto) tgt = { kind: 'goto', chain: jumpTo };
-  else if (target !== undefined) tgt = target.module.finish(target.state, c) as NetfilterTarget;
-  else if (jumpTo === 'ACCEPT' || jumpTo === 'DROP' || jumpTo === 'RETURN') tgt = { kind: jumpTo };
-  else tgt = { kind: 'jump', chain: jumpTo };
+  if (jumpTo === undefined) tgt = NO_TARGET;
+  else if (target !== undefined && !isGoto) tgt = target.module.finish(target.state, c) as NetfilterTarget;
+  else tgt = chainTarget(isGoto ? 'goto' : 'jump', jumpTo);
   if (command === undefined) throw paramError('no command specified');
   if (invert) throw paramError('nothing appropriate following !');
   const ruleCommand = command === 'A' || command === 'I' || command === 'R' || (command === 'D' && num === undefined);
@@ -469,19 +467,22 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   const dsts: readonly (AddressMask | undefined)[] = ip.dst !== undefined ? dstList : [undefined];
   for (const s of srcs) {
     for (const d of dsts) {
-      const header: { -readonly [K in keyof IpHeaderMatch]: IpHeaderMatch[K] } = {
+      const simple = s === undefined && d === undefined && ip.inIface === undefined && ip.outIface === undefined && ip.fragment === undefined && !ip.srcInvert && !ip.dstInvert;
+      const header: { -readonly [K in keyof IpHeaderMatch]: IpHeaderMatch[K] } = simple ? simpleHeader(ip.protocol, ip.protocolInvert) : {
         srcInvert: ip.srcInvert,
         dstInvert: ip.dstInvert,
         inIfaceInvert: ip.inIfaceInvert,
         outIfaceInvert: ip.outIfaceInvert,
         protocolInvert: ip.protocolInvert,
       };
-      if (s !== undefined) header.src = s;
-      if (d !== undefined) header.dst = d;
-      if (ip.inIface !== undefined) header.inIface = ip.inIface;
-      if (ip.outIface !== undefined) header.outIface = ip.outIface;
-      if (ip.protocol !== undefined) header.protocol = ip.protocol;
-      if (ip.fragment !== undefined) header.fragment = ip.fragment;
+      if (!simple) {
+        if (s !== undefined) header.src = s;
+        if (d !== undefined) header.dst = d;
+        if (ip.inIface !== undefined) header.inIface = ip.inIface;
+        if (ip.outIface !== undefined) header.outIface = ip.outIface;
+        if (ip.protocol !== undefined) header.protocol = ip.protocol;
+        if (ip.fragment !== undefined) header.fragment = ip.fragment;
+      }
       const rule: { -readonly [K in keyof ParsedRule]: ParsedRule[K] } = { ip: header, matches, target: tgt, spec: formatRuleSpec(header, matches, tgt) };
       if (counters !== undefined) rule.counters = counters;
       rules.push(rule);
@@ -508,6 +509,45 @@ interface ResolvedOption {
 }
 
 const NO_PROTOCOL: XtParseContext = { protocol: 0, protocolInvert: false };
+
+/** Rules share immutable parts that repeat: no target, verdicts and jumps by chain, bare headers. */
+const NO_TARGET: NetfilterTarget = { kind: 'none' };
+const CHAIN_TARGETS = new Map<string, NetfilterTarget>([
+  ['jump ACCEPT', { kind: 'ACCEPT' }],
+  ['jump DROP', { kind: 'DROP' }],
+  ['jump RETURN', { kind: 'RETURN' }],
+]);
+const SIMPLE_HEADERS = new Map<string, IpHeaderMatch>();
+
+/** The (shared) target of `-j CHAIN`/`-g CHAIN`, or of `-j ACCEPT|DROP|RETURN`. */
+function chainTarget(kind: 'jump' | 'goto', chain: string): NetfilterTarget {
+  const key = `${kind} ${chain}`;
+  const found = CHAIN_TARGETS.get(key);
+  if (found !== undefined) return found;
+  const t: NetfilterTarget = kind === 'jump' ? { kind: 'jump', chain } : { kind: 'goto', chain };
+  if (CHAIN_TARGETS.size > 200_000) CHAIN_TARGETS.clear();
+  CHAIN_TARGETS.set(key, t);
+  return t;
+}
+
+/** The (shared) header of a rule with at most `-p`. */
+function simpleHeader(protocol: number | undefined, invert: boolean): IpHeaderMatch {
+  const key = `${protocol ?? ''}${invert ? '!' : ''}`;
+  let h = SIMPLE_HEADERS.get(key);
+  if (h === undefined) {
+    const m: { -readonly [K in keyof IpHeaderMatch]: IpHeaderMatch[K] } = {
+      srcInvert: false,
+      dstInvert: false,
+      inIfaceInvert: false,
+      outIfaceInvert: false,
+      protocolInvert: invert,
+    };
+    if (protocol !== undefined) m.protocol = protocol;
+    h = m;
+    SIMPLE_HEADERS.set(key, h);
+  }
+  return h;
+}
 
 /** What an absent `-s`/`-d` stands for (`0.0.0.0/0`). */
 const ANY_ADDRESS: readonly AddressMask[] = [{ address: 0, mask: 0 }];
