@@ -169,6 +169,8 @@ export class PacketEngine {
   private capture = true;
   private otherhost = new Set<TraceFlow>();
   private nat: NatEvent[] = [];
+  /** Flows whose connection a SNAT / MASQUERADE target bound (even when the address stayed the same). */
+  private snatTargets = new Set<TraceFlow>();
   /**
    * Answers `-m statistic --mode random`: a seeded draw by default; `--all-paths` replaces it
    * with an enumerator.
@@ -192,6 +194,7 @@ export class PacketEngine {
     this.deliveries = [];
     this.drops = [];
     this.nat = [];
+    this.snatTargets.clear();
     this.otherhost.clear();
     this.queue = [];
     this.start = this.host.now;
@@ -216,8 +219,15 @@ export class PacketEngine {
   }
 
   /** What the last run recorded. */
-  results(): { hops: TraceHop[]; frames: CapturedFrame[]; deliveries: DeliveryRecord[]; drops: { flow: TraceFlow; verdict: TraceVerdict }[]; nat: NatEvent[] } {
-    return { hops: this.hops, frames: this.frames, deliveries: this.deliveries, drops: this.drops, nat: this.nat };
+  results(): {
+    hops: TraceHop[];
+    frames: CapturedFrame[];
+    deliveries: DeliveryRecord[];
+    drops: { flow: TraceFlow; verdict: TraceVerdict }[];
+    nat: NatEvent[];
+    snatTargets: ReadonlySet<TraceFlow>;
+  } {
+    return { hops: this.hops, frames: this.frames, deliveries: this.deliveries, drops: this.drops, nat: this.nat, snatTargets: this.snatTargets };
   }
 
   private schedule(delay: number, run: () => void): void {
@@ -393,6 +403,14 @@ export class PacketEngine {
       }
       route = again;
       this.routeHop(ns, f, route, hooked);
+    }
+    // __mkroute_output: a 127/8 source may leave through a non-loopback device only with
+    // route_localnet (what kube-proxy sets for localhost NodePorts).
+    const outDev = route.dev !== undefined ? ns.links.get(route.dev) : undefined;
+    if (hooked.src >>> 24 === 127 && outDev !== undefined && outDev.kind !== 'loopback' && route.type !== 'local' &&
+      ns.sysctl.num('net.ipv4.conf.all.route_localnet') === 0 && ns.sysctl.num(`net.ipv4.conf.${outDev.name}.route_localnet`) === 0) {
+      this.drop(ns, f, 'martian', `source ${formatIpv4(hooked.src)} cannot leave through ${outDev.name}: net.ipv4.conf.${outDev.name}.route_localnet = 0 (EINVAL)`, formatIpPacket(hooked), outDev.name);
+      return;
     }
     this.ipOutput(ns, hooked, route, f, false);
   }
@@ -1127,6 +1145,7 @@ export class PacketEngine {
           return 'drop';
         }
         if (r.nat === undefined) return 'accept';
+        if (r.nat.kind === 'SNAT' || r.nat.kind === 'MASQUERADE') this.snatTargets.add(f.flow);
         const addr = dev !== undefined ? ns.addressesOf(dev).find((a) => a.scope !== 'host')?.ip ?? 0 : 0;
         const verdict = applyNatRequest(table, ct, r.nat, {
           hook,

@@ -248,7 +248,7 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
   } finally {
     if (client !== undefined) ns.sockets.close(client);
   }
-  const { hops, frames, deliveries, drops, nat } = engine.results();
+  const { hops, frames, deliveries, drops, nat, snatTargets } = engine.results();
   const verdictOf = (flows: readonly TraceFlow[]): TraceVerdict | undefined => {
     const d = deliveries.filter((x) => flows.includes(x.flow));
     const delivered = d.find((x) => x.verdict.kind === 'delivered');
@@ -265,7 +265,7 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
   const verdict = verdictOf(['request']) ?? { kind: 'dropped', reason: 'no-route' };
   const answered = verdict.kind === 'delivered' || verdict.kind === 'refused' || verdict.kind === 'rejected';
   const reply = answered && options.replies !== false ? verdictOf(['reply', 'icmp-error']) : undefined;
-  const outcome = outcomeOf(verdict, nat, decisions, hops);
+  const outcome = outcomeOf(verdict, nat, decisions, hops, snatTargets.has('request'));
   return {
     request: {
       proto,
@@ -287,7 +287,7 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
 
 /**
  * What one path of a trace amounts to, in kube-proxy's terms: the endpoint the request was
- * DNATed to (`IP:PORT`, or `null`), whether it was source-NATed (masqueraded), its fate, and the
+ * DNATed to (`IP:PORT`, or `null`), whether a SNAT or MASQUERADE target bound it (masqueraded), its fate, and the
  * probability of the statistic draws that led there.
  *
  * `verdict`: `dropped` / `rejected` as the request ended; otherwise `untouched` when no NAT rule
@@ -295,10 +295,12 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
  * (a socket, or a TCP RST / port unreachable from the endpoint's kernel), `accepted` when it was
  * translated and went on without being delivered (it left the cluster).
  */
-function outcomeOf(verdict: TraceVerdict, nat: readonly NatEvent[], decisions: readonly TraceDecision[], hops: TraceResult['hops']): TraceOutcome {
+function outcomeOf(verdict: TraceVerdict, nat: readonly NatEvent[], decisions: readonly TraceDecision[], hops: TraceResult['hops'], snatTarget: boolean): TraceOutcome {
   const forward = nat.filter((e) => e.flow === 'request' && !e.reverse);
   const dnat = forward.filter((e) => e.manip === 'DNAT').pop();
-  const masqueraded = forward.some((e) => e.manip === 'SNAT');
+  // A MASQUERADE that keeps the address (a node's own source) still counts, as in kube-proxy's
+  // tracer, where masquerade means the packet was marked for it.
+  const masqueraded = snatTarget || forward.some((e) => e.manip === 'SNAT');
   const probability = decisions.reduce((p, d) => p * (d.taken ? d.probability : 1 - d.probability), 1);
   const endpoint = dnat === undefined ? null : dnat.after.port !== undefined ? `${formatIpv4(dnat.after.addr)}:${dnat.after.port}` : formatIpv4(dnat.after.addr);
   const kind: TraceOutcome['verdict'] =

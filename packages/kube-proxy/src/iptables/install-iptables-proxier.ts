@@ -1,6 +1,6 @@
 import type { Host } from '@knet/core';
 import type { ProxyInput } from '../proxy/proxy-input.js';
-import type { IptablesProxierOptions } from './iptables-options.js';
+import { resolveIptablesOptions, type IptablesProxierOptions } from './iptables-options.js';
 import { KUBE_PROXY_CANARY_TABLES } from './iptables-jump-rules.js';
 import { createIptablesProxier, type IptablesProxier, type IptablesSyncResult } from './iptables-proxier.js';
 
@@ -14,7 +14,8 @@ export interface InstalledIptablesProxier {
 
 /**
  * Starts kube-proxy's iptables mode on one node through the Host API, in the order kube-proxy
- * does it: the `KUBE-PROXY-CANARY` chains (its monitor), the chains the base-chain jumps point
+ * does it: `net.ipv4.conf.all.route_localnet=1` when localhost NodePorts are on, the
+ * `KUBE-PROXY-CANARY` chains (its monitor), the chains the base-chain jumps point
  * at, the full `iptables-restore --noflush` payload, then each base-chain jump that is not there
  * yet, inserted at the top (`EnsureRule(Prepend)`, so the last one ends up first).
  *
@@ -40,6 +41,8 @@ export async function installIptablesProxier(
 ): Promise<InstalledIptablesProxier> {
   const proxier = createIptablesProxier(options);
   const result = proxier.sync(input);
+  // NewProxier: localhost NodePorts need 127/8 sources routed out of the node.
+  if (resolveIptablesOptions(options).localhostNodePorts) await host.sysctlSet(netns, 'net.ipv4.conf.all.route_localnet', '1');
   await host.iptablesRestore(netns, KUBE_PROXY_CANARY_TABLES.map((t) => `*${t}\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n`).join(''), { noflush: true });
   const targets = new Map<string, Set<string>>();
   for (const r of result.ensureRules) {
