@@ -622,6 +622,9 @@ export class PacketEngine {
       case 'dummy':
         this.drop(ns, f, 'device-discard', `dummy device ${dev.name} discards every frame`, formatPacket(frame), dev.name);
         return;
+      case 'vxlan':
+        this.vxlanXmit(dev, frame, f);
+        return;
       default:
         this.drop(ns, f, 'device-discard', `${dev.kind} device ${dev.name}: transmit path not modelled`, formatPacket(frame), dev.name);
     }
@@ -911,6 +914,89 @@ export class PacketEngine {
     }
   }
 
+
+
+  // ---- VXLAN ------------------------------------------------------------------------------
+
+  /**
+   * vxlan_xmit: looks the inner destination MAC up in the device's FDB (a remote VTEP, else the
+   * all-zeros flood entry, else the group), wraps the frame in VXLAN/UDP/IPv4 and sends it from
+   * this namespace's IP layer (OUTPUT and POSTROUTING run on the outer packet).
+   * @see linux drivers/net/vxlan/vxlan_core.c vxlan_xmit, vxlan_xmit_one; Documentation/networking/vxlan.rst
+   */
+  private vxlanXmit(dev: SimLink, frame: EthernetFrame, f: Flight): void {
+    const ns = dev.netns;
+    const vx = dev.vxlan!;
+    const entry = vx.fdb.get(frame.dst);
+    let remotes = entry?.dsts ?? vx.fdb.get(ZERO_MAC)?.dsts;
+    let how = entry !== undefined ? `fdb ${frame.dst} dst` : 'fdb 00:00:00:00:00:00 (flood) dst';
+    if (remotes === undefined && vx.group !== undefined) {
+      remotes = [vx.group];
+      how = 'group';
+    }
+    if (remotes === undefined || remotes.length === 0) {
+      this.drop(ns, f, 'no-route', `${dev.name}: no FDB entry for ${frame.dst} and no flood entry or group: vxlan drops it (tx_errors)`, formatPacket(frame), dev.name);
+      return;
+    }
+    for (const remote of remotes) {
+      const route = this.fibLookup(ns, remote);
+      const src = vx.local ?? (route !== undefined ? this.selectSource(ns, route, remote) : undefined) ?? 0;
+      // vxlan_src_port: a hash of the inner flow, in the local port range.
+      const sport = 32768 + (hashFrame(frame) % (60999 - 32768 + 1));
+      const outer: Ipv4Packet = {
+        kind: 'ipv4',
+        tos: 0,
+        id: 0,
+        df: false,
+        ttl: 64,
+        protocol: IPPROTO_UDP,
+        src,
+        dst: remote,
+        payload: { kind: 'udp', srcPort: sport, dstPort: vx.port, payload: { kind: 'vxlan', vni: vx.id, frame } },
+      };
+      this.hop(ns, f, 'encap', `${dev.name}: ${how} ${formatIpv4(remote)}: VXLAN vni ${vx.id}, UDP ${sport} → ${vx.port}, outer ${formatIpv4(src)} → ${formatIpv4(remote)} (+50 bytes)`, formatIpPacket(outer), {
+        dev: dev.name,
+        detail: { kind: 'vxlan', vni: vx.id, local: formatIpv4(src), remote: formatIpv4(remote), port: vx.port },
+      });
+      const g: Flight = { flow: f.flow };
+      this.schedule(STEP_NS, () => this.localOut(ns, outer, g, `${dev.name} (VXLAN encapsulation)`));
+    }
+  }
+
+  /**
+   * vxlan_rcv: a UDP datagram for a local address on a vxlan device's port carrying a VXLAN
+   * header with that device's VNI is decapsulated, and the inner frame is received on the
+   * device (learning the inner source MAC → outer source address when learning is on).
+   * Returns false when no vxlan device owns the port (the datagram goes to sockets).
+   */
+  private vxlanRcv(ns: SimNetns, pkt: Ipv4Packet, udp: UdpDatagram, f: Flight): boolean {
+    let owned = false;
+    for (const l of ns.links.values()) if (l.vxlan !== undefined && l.vxlan.port === udp.dstPort && l.up) owned = true;
+    if (!owned) return false;
+    const body = udp.payload;
+    if (!(body instanceof Uint8Array) && body.kind === 'vxlan') {
+      const dev = [...ns.links.values()].find((l) => l.vxlan !== undefined && l.vxlan.port === udp.dstPort && l.vxlan.id === body.vni && l.up);
+      if (dev === undefined) {
+        this.drop(ns, f, 'no-route', `VXLAN vni ${body.vni} on port ${udp.dstPort}: no device with that VNI`, formatIpPacket(pkt));
+        return true;
+      }
+      const vx = dev.vxlan!;
+      if (vx.learning && !isMulticastMac(body.frame.src)) {
+        const e = vx.fdb.get(body.frame.src);
+        if (e === undefined) vx.fdb.set(body.frame.src, { mac: body.frame.src, dsts: [pkt.src], state: 'learned', updated: this.host.now });
+        else if (e.state === 'learned') e.updated = this.host.now;
+      }
+      this.hop(ns, f, 'decap', `${dev.name}: VXLAN vni ${body.vni} from ${formatIpv4(pkt.src)}: inner frame received on ${dev.name}`, formatPacket(body.frame), {
+        dev: dev.name,
+        detail: { kind: 'vxlan', vni: body.vni, local: formatIpv4(pkt.dst), remote: formatIpv4(pkt.src), port: udp.dstPort },
+      });
+      const inner = body.frame;
+      this.schedule(STEP_NS, () => this.netifReceive(dev, inner, { flow: f.flow }));
+      return true;
+    }
+    this.drop(ns, f, 'malformed', `UDP ${udp.dstPort} is a VXLAN port but the payload is not VXLAN`, formatIpPacket(pkt));
+    return true;
+  }
 
   // ---- netfilter hooks --------------------------------------------------------------------
 
@@ -1302,6 +1388,7 @@ export class PacketEngine {
       this.deliveries.push({ flow: f.flow, verdict: this.verdict(ns, 'delivered', { dev: dev.name, socket: this.icmpOwner }) });
       return;
     }
+    if (pkt.protocol === IPPROTO_UDP && p.kind === 'udp' && this.vxlanRcv(ns, pkt, p, f)) return;
     if ((pkt.protocol === IPPROTO_TCP && p.kind === 'tcp') || (pkt.protocol === IPPROTO_UDP && p.kind === 'udp')) {
       const proto = p.kind;
       const sock = ns.sockets.lookup(proto, pkt.dst, p.dstPort, pkt.src, p.srcPort);
@@ -1405,6 +1492,23 @@ function tsval(options: Uint8Array | undefined): number {
     i += len;
   }
   return 0;
+}
+
+/** A stable hash of a frame's addresses (vxlan_src_port hashes the inner flow). */
+function hashFrame(frame: EthernetFrame): number {
+  let h = 0x811c9dc5;
+  const mix = (text: string): void => {
+    for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  };
+  mix(frame.src);
+  mix(frame.dst);
+  const p = frame.payload;
+  if (p.kind === 'ipv4') {
+    mix(String(p.src));
+    mix(String(p.dst));
+    if (p.payload.kind === 'tcp' || p.payload.kind === 'udp') mix(`${p.payload.srcPort}/${p.payload.dstPort}`);
+  }
+  return h >>> 0;
 }
 
 /** `tcp 10.244.0.4:34105 → 10.96.0.10:80` (or without ports for ICMP and other protocols). */

@@ -68,7 +68,9 @@ export type HopStep =
   | 'netfilter'
   | 'conntrack'
   | 'nat'
-  | 'reject';
+  | 'reject'
+  | 'encap'
+  | 'decap';
 
 /** Structured reason of a hop, for machines. */
 export type HopDetail =
@@ -112,6 +114,16 @@ export type HopDetail =
       readonly direction: 'ORIGINAL' | 'REPLY';
       readonly original?: string;
       readonly reply?: string;
+    }
+  | {
+      readonly kind: 'vxlan';
+      readonly vni: number;
+      /** The local VTEP address. */
+      readonly local: string;
+      /** The remote VTEP address. */
+      readonly remote: string;
+      /** UDP destination port (8472 for Linux's default, 4789 IANA). */
+      readonly port: number;
     }
   | {
       readonly kind: 'nat';
