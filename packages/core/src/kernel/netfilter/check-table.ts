@@ -42,41 +42,117 @@ function jumpsOf(rules: readonly NetfilterRule[]): readonly string[] {
   return j;
 }
 
-/** The hooks each chain of a committed table is reachable from, as the last check computed them. */
-const HOOKS = new WeakMap<NetfilterTable, Map<string, Set<NetfilterHook>>>();
+/** Bit of each hook in a hook mask (the kernel's `1 << NF_INET_*`). */
+export const HOOK_BITS: Readonly<Record<NetfilterHook, number>> = {
+  PREROUTING: 1,
+  INPUT: 2,
+  FORWARD: 4,
+  OUTPUT: 8,
+  POSTROUTING: 16,
+};
 
-function sameHooks(a: ReadonlySet<NetfilterHook> | undefined, b: ReadonlySet<NetfilterHook>): boolean {
-  if (a === undefined || a.size !== b.size) return false;
-  for (const h of b) if (!a.has(h)) return false;
+/** The hooks (as masks) each chain of a committed table is reachable from, as the last check computed them. */
+const HOOKS = new WeakMap<NetfilterTable, Map<string, number>>();
+
+/**
+ * The hooks each chain of a table is reachable from, as a mask of {@link HOOK_BITS} (the
+ * kernel's `comefrom`), or the name of a chain on a loop reachable from a built-in chain.
+ *
+ * @remarks Linux equivalent: `mark_source_chains` (net/ipv4/netfilter/ip_tables.c). One
+ * depth-first walk from the built-in chains finds loops and a topological order; the masks then
+ * flow along the jumps in that order, so the cost is linear in chains and jumps.
+ */
+export function chainHooks(table: NetfilterTable): { hooks: Map<string, number>; loop?: string } {
+  const names = [...table.chains.keys()];
+  const index = new Map<string, number>();
+  names.forEach((n, i) => index.set(n, i));
+  const n = names.length;
+  const edges: (readonly number[])[] = new Array<readonly number[]>(n);
+  for (let i = 0; i < n; i++) {
+    const c = table.chains.get(names[i] as string) as NetfilterChain;
+    const out: number[] = [];
+    for (const target of jumpsOf(c.rules)) {
+      const j = index.get(target);
+      if (j !== undefined) out.push(j);
+    }
+    edges[i] = out;
+  }
+  const color = new Uint8Array(n);
+  const order: number[] = [];
+  let loop: string | undefined;
+  const roots: number[] = [];
+  for (const hook of TABLE_BUILTIN_CHAINS[table.name]) {
+    const r = index.get(hook);
+    if (r !== undefined) roots.push(r);
+  }
+  const stackNode: number[] = [];
+  const stackEdge: number[] = [];
+  for (const r of roots) {
+    if (color[r] !== 0) continue;
+    color[r] = 1;
+    stackNode.push(r);
+    stackEdge.push(0);
+    while (stackNode.length > 0 && loop === undefined) {
+      const top = stackNode.length - 1;
+      const v = stackNode[top] as number;
+      const out = edges[v] as readonly number[];
+      const e = stackEdge[top] as number;
+      if (e < out.length) {
+        stackEdge[top] = e + 1;
+        const w = out[e] as number;
+        if (color[w] === 1) loop = names[w];
+        else if (color[w] === 0) {
+          color[w] = 1;
+          stackNode.push(w);
+          stackEdge.push(0);
+        }
+      } else {
+        color[v] = 2;
+        order.push(v);
+        stackNode.pop();
+        stackEdge.pop();
+      }
+    }
+    if (loop !== undefined) break;
+  }
+  const mask = new Uint8Array(n);
+  for (const hook of TABLE_BUILTIN_CHAINS[table.name]) {
+    const r = index.get(hook);
+    if (r !== undefined) mask[r] = (mask[r] as number) | HOOK_BITS[hook];
+  }
+  // Reverse postorder is a topological order of the reachable chains.
+  for (let k = order.length - 1; k >= 0; k--) {
+    const v = order[k] as number;
+    const m = mask[v] as number;
+    if (m === 0) continue;
+    for (const w of edges[v] as readonly number[]) mask[w] = (mask[w] as number) | m;
+  }
+  const hooks = new Map<string, number>();
+  for (let i = 0; i < n; i++) hooks.set(names[i] as string, mask[i] as number);
+  return loop !== undefined ? { hooks, loop } : { hooks };
+}
+
+/** True when `table` has the chains of `previous` and each changed chain jumps to the same chains as before. */
+function sameGraph(table: NetfilterTable, previous: NetfilterTable, changed: ReadonlySet<NetfilterChain>): boolean {
+  if (table.chains.size !== previous.chains.size) return false;
+  for (const c of changed) {
+    const old = previous.chains.get(c.name);
+    if (old === undefined || table.chains.get(c.name) !== c) return false;
+    const a = jumpsOf(c.rules);
+    const b = jumpsOf(old.rules);
+    if (a.length === b.length && a.every((x, i) => x === b[i])) continue;
+    const sa = new Set(a);
+    const sb = new Set(b);
+    if (sa.size !== sb.size) return false;
+    for (const x of sa) if (!sb.has(x)) return false;
+  }
+  for (const name of table.chains.keys()) if (!previous.chains.has(name)) return false;
   return true;
 }
 
-/** The hooks each chain of a table is reachable from (`comefrom`), or a loop. */
-export function chainHooks(table: NetfilterTable): { hooks: Map<string, Set<NetfilterHook>>; loop?: string } {
-  const hooks = new Map<string, Set<NetfilterHook>>();
-  for (const name of table.chains.keys()) hooks.set(name, new Set());
-  let loop: string | undefined;
-  for (const hook of TABLE_BUILTIN_CHAINS[table.name]) {
-    if (!table.chains.has(hook)) continue;
-    const onPath = new Set<string>();
-    const done = new Set<string>();
-    const visit = (name: string): void => {
-      if (loop !== undefined) return;
-      if (onPath.has(name)) {
-        loop = name;
-        return;
-      }
-      if (done.has(name)) return;
-      onPath.add(name);
-      hooks.get(name)?.add(hook);
-      const c = table.chains.get(name);
-      if (c !== undefined) for (const next of jumpsOf(c.rules)) visit(next);
-      onPath.delete(name);
-      done.add(name);
-    };
-    visit(hook);
-  }
-  return loop !== undefined ? { hooks, loop } : { hooks };
+/** The hook names of a mask. */
+export function hookNames(mask: number): NetfilterHook[] {
+  return (Object.keys(HOOK_BITS) as NetfilterHook[]).filter((h) => (mask & HOOK_BITS[h]) !== 0);
 }
 
 /** True when a rule's validity depends on the hooks it is reachable from. */
@@ -129,7 +205,8 @@ export function staticProblem(table: NetfilterTableName, rule: NetfilterRule): s
 }
 
 /** Why the kernel would refuse this rule when reachable from `hooks`, or `undefined`. */
-export function hookProblem(rule: NetfilterRule, hooks: ReadonlySet<NetfilterHook>): string | undefined {
+export function hookProblem(rule: NetfilterRule, hookMask: number): string | undefined {
+  const hooks = new Set(hookNames(hookMask));
   for (const m of rule.matches) {
     if (m.kind === 'addrtype') {
       if (m.limitIfaceIn && (hooks.has('OUTPUT') || hooks.has('POSTROUTING'))) {
@@ -184,7 +261,10 @@ export function checkTable(
   commitLine: number,
   incremental?: CheckTableIncremental,
 ): void {
-  const { hooks, loop } = chainHooks(table);
+  const before = incremental?.previous !== undefined ? HOOKS.get(incremental.previous) : undefined;
+  // With the same chains and the same jumps, reachability (and so loops and hooks) is unchanged.
+  const same = before !== undefined && incremental?.previous !== undefined && sameGraph(table, incremental.previous, incremental.changed);
+  const { hooks, loop } = same && before !== undefined ? { hooks: before, loop: undefined } : chainHooks(table);
   if (loop !== undefined) {
     throw restoreError('line-failed', commitLine, '', {
       reason: `loop found in table ${table.name} through chain ${loop} (Too many levels of symbolic links)`,
@@ -192,13 +272,11 @@ export function checkTable(
     });
   }
   // Find the refused rules in any order first; the kernel reports the first in table order.
-  const none = new Set<NetfilterHook>();
-  const before = incremental?.previous !== undefined ? HOOKS.get(incremental.previous) : undefined;
   const refused: { chain: string; rule: NetfilterRule; problem: string; ruleLine?: number }[] = [];
   for (const [name, chain] of table.chains) {
-    const h = hooks.get(name) ?? none;
+    const h = hooks.get(name) ?? 0;
     // The kernel checked an unchanged chain already, from the same hooks.
-    if (before !== undefined && incremental !== undefined && !incremental.changed.has(chain) && sameHooks(before.get(name), h)) continue;
+    if (before !== undefined && incremental !== undefined && !incremental.changed.has(chain) && before.get(name) === h) continue;
     for (const rule of chain.rules) {
       let problem: string | undefined;
       let ruleLine: number | undefined;
@@ -209,7 +287,7 @@ export function checkTable(
           ruleLine = p.line;
         }
       }
-      if (problem === undefined && h.size > 0 && hookSensitive(rule)) {
+      if (problem === undefined && h !== 0 && hookSensitive(rule)) {
         problem = hookProblem(rule, h);
         ruleLine = ruleLines.get(rule);
       }
