@@ -273,7 +273,12 @@ export function checkTable(
   }
   // Find the refused rules in any order first; the kernel reports the first in table order.
   const refused: { chain: string; rule: NetfilterRule; problem: string; ruleLine?: number }[] = [];
-  for (const [name, chain] of table.chains) {
+  // With an unchanged graph, only the changed chains can hold a refused rule.
+  const scan: Iterable<[string, NetfilterChain]> =
+    same && incremental !== undefined
+      ? [...incremental.changed].filter((c) => table.chains.get(c.name) === c).map((c): [string, NetfilterChain] => [c.name, c])
+      : table.chains;
+  for (const [name, chain] of scan) {
     const h = hooks.get(name) ?? 0;
     // The kernel checked an unchanged chain already, from the same hooks.
     if (before !== undefined && incremental !== undefined && !incremental.changed.has(chain) && before.get(name) === h) continue;
