@@ -445,3 +445,23 @@ export { applyIpsetRestore, parseIpsetRestore, parseIpsetLine, runIpsetCommand }
 export type { IpsetRestoreOptions, IpsetCommand } from './kernel/ipset/ipset-restore.js';
 export { formatIpsetSave, formatIpsetCreate } from './kernel/ipset/ipset-save.js';
 export type { FormatIpsetSaveOptions } from './kernel/ipset/ipset-save.js';
+
+// datastore — exports added below
+export { createIfAbsentTxn, compareAndSwapTxn, prefixRangeEnd } from './datastore/datastore.js';
+export type {
+  Datastore,
+  DatastoreEntry,
+  DatastoreCompare,
+  DatastoreOp,
+  DatastoreOpResult,
+  DatastoreTxn,
+  DatastoreTxnResult,
+  DatastoreLease,
+  DatastoreEvent,
+} from './datastore/datastore.js';
+export { createManualClock } from './datastore/datastore-clock.js';
+export type { DatastoreClock, ManualClock } from './datastore/datastore-clock.js';
+export { createMemoryDatastore } from './datastore/memory-datastore.js';
+export type { MemoryDatastoreOptions } from './datastore/memory-datastore.js';
+export { createEtcdDatastore } from './datastore/etcd-datastore.js';
+export type { EtcdDatastoreOptions } from './datastore/etcd-datastore.js';

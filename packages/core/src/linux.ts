@@ -65,3 +65,7 @@ export { FileIpamStore, findFlockCommand, IPAM_LOCKFILE_NAME } from './ipam/file
 export type { FileIpamStoreOptions, FileIpamLocking } from './ipam/file-ipam-store.js';
 export { cniConformanceCases, cniConformanceSkipReason } from './cni/conformance.js';
 export type { CniConformanceOptions, CniConformanceCase, CniConformanceContext } from './cni/conformance.js';
+
+// datastore (Node.js: an etcd process) — exports added below
+export { startEtcdServer, findEtcdBinary, freeTcpPort } from './datastore/etcd-server.js';
+export type { EtcdServer, EtcdServerOptions } from './datastore/etcd-server.js';
