@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { EXAMPLE_CLUSTER_YAML, formatKnetError, isKnetError } from '@knet/core';
 import { UsageError } from './cli-error.js';
+import { LAB_USAGE, labCommand } from './commands/lab-command.js';
 import { renderCommand } from './commands/render-command.js';
 import { showCommand } from './commands/show-command.js';
 import { traceCommand } from './commands/trace-command.js';
@@ -18,7 +19,7 @@ usage:
   knet render kube-proxy --mode iptables [--node NAME] [-f FILE ...]
                                                 kube-proxy's iptables-restore payload for a node
   knet validate -f FILE ...                     load and validate manifests
-
+${LAB_USAGE}
 endpoints: NS/POD, POD (namespace default), NS/POD:CONTAINER, node/NAME, svc/NS/NAME[:PORT]
 (the Service's ClusterIP; PORT is a port name or number), or an IPv4 address (a ClusterIP,
 NodeIP:NodePort, load-balancer or external IP; as a source, a client outside the cluster, or
@@ -137,6 +138,8 @@ async function dispatch(argv: readonly string[]): Promise<CliResult> {
       const { out, err, code } = await validateCommand(values.file ?? [], values.cni);
       return { stdout: out, stderr: err, code };
     }
+    case 'lab':
+      return labCommand(rest);
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
