@@ -83,7 +83,12 @@ function splitLines(text: string): string[] {
  * Reads a restore file line by line, yielding one event per meaningful line and throwing the
  * error iptables-restore reports when it reaches a bad line.
  */
-function readRestore(text: string, options: IptablesRestoreOptions, visit: (ev: RestoreEvent) => void): void {
+function readRestore(
+  text: string,
+  options: IptablesRestoreOptions,
+  visit: (ev: RestoreEvent) => void,
+  cacheable: (line: string) => boolean = () => false,
+): void {
   const lines = splitLines(text);
   let table: NetfilterTableName | undefined;
   let lineNo = 0;
@@ -155,7 +160,9 @@ function readRestore(text: string, options: IptablesRestoreOptions, visit: (ev: 
     }
     let command: RuleCommand;
     try {
-      command = prefix.length === 0 ? parseCachedCommand(table, start) : parseRuleCommand([...prefix, ...splitRuleWords(detach(start))], { table });
+      if (prefix.length > 0) command = parseRuleCommand([...prefix, ...splitRuleWords(detach(start))], { table });
+      else if (cacheable(start)) command = parseCachedCommand(table, start);
+      else command = parseRuleCommand(splitRuleWords(detach(start)), { table });
     } catch (e) {
       if (e instanceof RuleParseError) throw restoreError(e.kind, lineNo, e.message);
       if (e instanceof UnsupportedExtensionError) {
@@ -171,13 +178,18 @@ function readRestore(text: string, options: IptablesRestoreOptions, visit: (ev: 
 }
 
 /**
- * Parsed command lines by table and text. kube-proxy rewrites the same lines on every sync
- * (KUBE-SERVICES, KUBE-NODEPORTS, unchanged service chains): parsing each distinct line once
- * makes partial syncs cheap. Parsed rules are immutable; rules holding per-rule state
- * (`--mode nth`) are not cached.
+ * Parsed command lines of big chains, by table and text. kube-proxy rewrites the same long
+ * chains on every sync (KUBE-SERVICES, KUBE-NODEPORTS, KUBE-EXTERNAL-SERVICES): parsing each
+ * distinct line of them once makes partial syncs cheap, and the cache is shared by every
+ * namespace (all nodes of a cluster). Lines of small chains are not cached (a full sync of
+ * 10,000 services writes 350,000 of them, which would cost more to remember than to parse).
+ * Parsed rules are immutable; rules holding per-rule state (`--mode nth`) are not cached.
  */
 const COMMAND_CACHE = new Map<NetfilterTableName, Map<string, RuleCommand>>();
 const COMMAND_CACHE_LIMIT = 500_000;
+
+/** Lines appended to a chain that already holds this many rules go through the parse cache. */
+const CACHE_CHAIN_RULES = 64;
 
 function parseCachedCommand(table: NetfilterTableName, line: string): RuleCommand {
   let cache = COMMAND_CACHE.get(table);
@@ -375,6 +387,11 @@ export function applyIptablesRestore(
         break;
       }
     }
+  }, (line) => {
+    if (work === undefined || !line.startsWith('-A ')) return false;
+    const end = line.indexOf(' ', 3);
+    const c = work.chains.get(end < 0 ? line.slice(3) : line.slice(3, end));
+    return c !== undefined && c.rules.length >= CACHE_CHAIN_RULES;
   });
   return { tables: committed, rulesWritten };
 }
