@@ -21,6 +21,28 @@ const BENCHES = [
       ['delivered', 'traces delivered (of 10,000)'],
     ],
   },
+  {
+    title:
+      'kube-proxy iptables mode: 10,000 Services × 10 endpoints on one node (85% ClusterIP, 10% NodePort, 5% LoadBalancer), rendered and applied on SimHost (issue 3)',
+    args: ['bench/kube-proxy-iptables.mjs', '10000', '10', '1000'],
+    fields: [
+      ['renderMs', 'full sync: render (ms)', 'target ≤ 1,000 ms'],
+      ['applyMs', 'full sync: iptables-restore on SimHost (ms)'],
+      ['partialSyncMs', 'partial sync after one endpoint change: render + apply, median of 11 (ms)', 'target ≤ 50 ms'],
+      ['partialRenderMs', '… of which render (ms)'],
+      ['partialApplyMs', '… of which apply (ms)'],
+      ['partialFirstMs', 'first partial sync, cold (ms)'],
+      ['partialRulesWritten', 'rules written by a partial sync'],
+      ['traceMs', 'one packet trace, pod → last ClusterIP: nat PREROUTING, filter FORWARD, nat POSTROUTING, median of 1,000 (ms)', 'target ≤ 5 ms'],
+      ['traceFirstMs', 'first trace after the syncs (builds the chain indexes) (ms)'],
+      ['traceLinearMs', 'the same trace examining every rule in order, as the kernel does (ms)'],
+      ['rules', 'rules in the node (all tables)'],
+      ['chains', 'chains in the node'],
+      ['traversed', 'rules the packet traversed (with the destination index)'],
+      ['traversedLinear', 'rules the packet traversed (linear scan)'],
+      ['peakRssMiB', 'peak RSS (MiB)'],
+    ],
+  },
 ];
 
 function median(xs) {
