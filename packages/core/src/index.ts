@@ -465,3 +465,106 @@ export { createMemoryDatastore } from './datastore/memory-datastore.js';
 export type { MemoryDatastoreOptions } from './datastore/memory-datastore.js';
 export { createEtcdDatastore } from './datastore/etcd-datastore.js';
 export type { EtcdDatastoreOptions } from './datastore/etcd-datastore.js';
+
+// netpol — exports added below
+export { ADMIN_NETWORK_POLICY_API_VERSION } from './netpol/network-policy-api.js';
+export type {
+  PolicyProtocol,
+  LabelSelectorRequirementObject,
+  LabelSelectorObject,
+  PolicyObjectMeta,
+  IpBlockObject,
+  NetworkPolicyPeerObject,
+  NetworkPolicyPortObject,
+  NetworkPolicyIngressRuleObject,
+  NetworkPolicyEgressRuleObject,
+  NetworkPolicySpecObject,
+  NetworkPolicyObject,
+  NamespacedPodObject,
+  AdminNetworkPolicySubjectObject,
+  AdminNetworkPolicyPortObject,
+  AdminNetworkPolicyPeerObject,
+  AdminNetworkPolicyIngressRuleObject,
+  AdminNetworkPolicyEgressRuleObject,
+  AdminNetworkPolicyObject,
+  BaselineAdminNetworkPolicyObject,
+} from './netpol/network-policy-api.js';
+export type {
+  ParsedLabelRequirement,
+  ParsedLabelSelector,
+  ParsedIpBlock,
+  ParsedNetworkPolicyPeer,
+  ParsedNetworkPolicyPort,
+  ParsedNetworkPolicyRule,
+  ParsedNetworkPolicy,
+  ParsedAdminSubject,
+  ParsedAdminPeer,
+  ParsedAdminPort,
+  AdminRuleAction,
+  ParsedAdminRule,
+  ParsedAdminNetworkPolicy,
+} from './netpol/parsed-policy.js';
+export { parseLabelSelector, matchesLabelSelector, formatLabelSelector, isEmptyLabelSelector } from './netpol/label-selector.js';
+export { readIpBlock, readPolicyCidr } from './k8s/validate-network-policy.js';
+export {
+  validateAdminNetworkPolicy,
+  validateBaselineAdminNetworkPolicy,
+  ADMIN_MAX_RULES,
+  ADMIN_MAX_PRIORITY,
+} from './netpol/validate-admin-network-policy.js';
+export {
+  podSetWords,
+  emptyPodSet,
+  fullPodSet,
+  podSetHas,
+  podSetAdd,
+  podSetOf,
+  podSetOrInto,
+  podSetAndInto,
+  podSetAndNotInto,
+  podSetIsEmpty,
+  podSetCount,
+  podSetToArray,
+} from './netpol/pod-set.js';
+export type { PodSet } from './netpol/pod-set.js';
+export { buildPolicyIndex, ipInBlock } from './netpol/build-policy-index.js';
+export type {
+  BuildPolicyIndexOptions,
+  IndexedPod,
+  IndexedNode,
+  CompiledNetworkPolicyPeer,
+  CompiledNetworkPolicyRule,
+  CompiledNetworkPolicy,
+  CompiledAdminPeer,
+  CompiledAdminRule,
+  CompiledAdminPolicy,
+  PolicyIndex,
+} from './netpol/build-policy-index.js';
+export { describeNetworkPolicyPort, describeNetworkPolicyPeer, describeAdminPort, describeAdminPeer } from './netpol/describe-policy.js';
+export {
+  evaluateConnection,
+  resolvePolicyEndpoint,
+  endpointName,
+  npPortMatches,
+  adminPortMatches,
+  resolvesNamedPort,
+} from './netpol/evaluate-connection.js';
+export type {
+  PolicyEndpoint,
+  PolicyTier,
+  NetworkPolicyRuleVerdict,
+  NetworkPolicyVerdict,
+  AdminRuleVerdict,
+  SideExplanation,
+  ConnectionVerdict,
+} from './netpol/evaluate-connection.js';
+export { computeReachabilityMatrix, isReachable, groupEquivalentPods } from './netpol/reachability-matrix.js';
+export type { ReachabilityMatrixOptions, ReachabilityMatrix } from './netpol/reachability-matrix.js';
+
+// packet engine: userspace tun readers — exports added below
+export { attachTunReader } from './kernel/packet-engine.js';
+export type { TunReader, TunReaderIo } from './kernel/packet-engine.js';
+
+// cni: the bridge plugin (steps shared by bridge-based CNIs, and the plugin itself) — exports added below
+export { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces, VETH_NAME_TRIES } from './cni/bridge-steps.js';
+export type { EnsureBridgeOptions, SetupVethOptions } from './cni/bridge-steps.js';

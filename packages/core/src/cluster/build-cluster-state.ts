@@ -17,6 +17,9 @@ import type { ValidatedNode } from '../k8s/validate-node.js';
 import { validatePod } from '../k8s/validate-pod.js';
 import type { ValidatedPod } from '../k8s/validate-pod.js';
 import { validateService } from '../k8s/validate-service.js';
+import { ADMIN_NETWORK_POLICY_API_VERSION } from '../netpol/network-policy-api.js';
+import type { AdminNetworkPolicyObject, BaselineAdminNetworkPolicyObject, NetworkPolicyObject } from '../netpol/network-policy-api.js';
+import { validateAdminNetworkPolicy, validateBaselineAdminNetworkPolicy } from '../netpol/validate-admin-network-policy.js';
 import { CidrSet } from './cidr-set.js';
 import type {
   ClusterEndpointSlice,
@@ -50,10 +53,12 @@ export const KNOWN_KINDS: Readonly<Record<string, string>> = {
   Endpoints: 'v1',
   EndpointSlice: 'discovery.k8s.io/v1',
   NetworkPolicy: 'networking.k8s.io/v1',
+  AdminNetworkPolicy: ADMIN_NETWORK_POLICY_API_VERSION,
+  BaselineAdminNetworkPolicy: ADMIN_NETWORK_POLICY_API_VERSION,
   KnetCluster: KNET_CLUSTER_API_VERSION,
 };
 
-const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'KnetCluster']);
+const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'KnetCluster', 'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy']);
 
 interface NodeEntry {
   readonly validated: ValidatedNode;
@@ -69,7 +74,9 @@ interface NodeEntry {
  *
  * @remarks
  * - Kinds: Namespace, Node, Pod, Service, Endpoints (`v1`), EndpointSlice
- *   (`discovery.k8s.io/v1`), NetworkPolicy (`networking.k8s.io/v1`) and at most one
+ *   (`discovery.k8s.io/v1`), NetworkPolicy (`networking.k8s.io/v1`), AdminNetworkPolicy and
+ *   BaselineAdminNetworkPolicy (`policy.networking.k8s.io/v1alpha1`; the baseline is the
+ *   singleton named `default`) and at most one
  *   `KnetCluster` (`knet.dev/v1alpha1`; none means all defaults). Any other kind, or a known kind
  *   in another `apiVersion` (a Knative `serving.knative.dev/v1` Service), is left out with a
  *   warning, never silently and never as an error.
@@ -154,7 +161,9 @@ export function buildClusterState(loaded: LoadedManifests, options: BuildCluster
   const mirroredPresent = new Set<string>();
   const slicesPresent = new Set<string>();
   const endpoints: ValidatedEndpoints[] = [];
-  const networkPolicies: unknown[] = [];
+  const networkPolicies: NetworkPolicyObject[] = [];
+  const adminNetworkPolicies: AdminNetworkPolicyObject[] = [];
+  const baselineAdminNetworkPolicies: BaselineAdminNetworkPolicyObject[] = [];
   const cidrCache = new Map<string, Ipv4Cidr>();
 
   const checkDuplicate = (o: LoadedObject, namespace: string, name: string): void => {
@@ -218,7 +227,19 @@ export function buildClusterState(loaded: LoadedManifests, options: BuildCluster
       case 'NetworkPolicy': {
         const np = validateNetworkPolicy(ctx, o.object);
         checkDuplicate(o, np.namespace, np.name);
-        networkPolicies.push(o.object);
+        networkPolicies.push(o.object as unknown as NetworkPolicyObject);
+        break;
+      }
+      case 'AdminNetworkPolicy': {
+        const anp = validateAdminNetworkPolicy(ctx, o.object);
+        checkDuplicate(o, '', anp.name);
+        adminNetworkPolicies.push(o.object as unknown as AdminNetworkPolicyObject);
+        break;
+      }
+      case 'BaselineAdminNetworkPolicy': {
+        const banp = validateBaselineAdminNetworkPolicy(ctx, o.object);
+        checkDuplicate(o, '', banp.name);
+        baselineAdminNetworkPolicies.push(o.object as unknown as BaselineAdminNetworkPolicyObject);
         break;
       }
     }
@@ -436,6 +457,8 @@ export function buildClusterState(loaded: LoadedManifests, options: BuildCluster
     services: services.map((s) => s.service),
     endpointSlices: slices,
     networkPolicies,
+    adminNetworkPolicies,
+    baselineAdminNetworkPolicies,
     warnings,
   };
 }

@@ -1,3 +1,5 @@
+import type { AdminNetworkPolicyObject, BaselineAdminNetworkPolicyObject, NetworkPolicyObject } from '../netpol/network-policy-api.js';
+
 /**
  * The cluster as knet sees it after loading and validating manifests: plain data, built by
  * `buildClusterState` from Kubernetes objects plus one `KnetCluster`.
@@ -176,6 +178,10 @@ export interface ClusterState {
   readonly services: readonly ClusterService[];
   readonly endpointSlices: readonly ClusterEndpointSlice[];
   /** NetworkPolicy objects as loaded (validated shape; semantics live in `netpol/`). */
-  readonly networkPolicies: readonly unknown[];
+  readonly networkPolicies: NetworkPolicyObject[];
+  /** AdminNetworkPolicy objects (`policy.networking.k8s.io/v1alpha1`) as loaded; absent means none. */
+  readonly adminNetworkPolicies?: readonly AdminNetworkPolicyObject[];
+  /** The BaselineAdminNetworkPolicy (at most one, named `default`) as loaded; absent means none. */
+  readonly baselineAdminNetworkPolicies?: readonly BaselineAdminNetworkPolicyObject[];
   readonly warnings: readonly ManifestWarning[];
 }
