@@ -1,9 +1,9 @@
 /**
  * Differential test against the real kernel: the same ruleset is loaded into a throwaway
  * namespace with iptables-legacy-restore and into knet; the same packets are sent for real
- * (python3 sockets and ping from a second namespace) and evaluated by knet in kernel hook order;
- * then every rule counter (packets and bytes) must agree. Needs root, iptables-legacy, ipset,
- * ping and python3; skips with the reason printed otherwise.
+ * (Node sockets and ping from a second namespace) and evaluated by knet in kernel hook order;
+ * then every rule counter (packets and bytes) must agree. Needs root, iptables-legacy, ipset and
+ * ping; skips with the reason printed otherwise.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +25,7 @@ function sh(cmd: string, args: readonly string[], input?: string): { code: numbe
 function skipReason(): string | undefined {
   if (process.platform !== 'linux') return `not Linux (${process.platform})`;
   if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'not root';
-  for (const tool of ['ip', 'iptables-legacy-restore', 'iptables-legacy-save', 'ipset', 'ping', 'python3']) {
+  for (const tool of ['ip', 'iptables-legacy-restore', 'iptables-legacy-save', 'ipset', 'ping']) {
     if (sh('sh', ['-c', `command -v ${tool}`]).code !== 0) return `${tool} not found`;
   }
   return undefined;
@@ -111,26 +111,32 @@ const PACKETS: readonly Sent[] = [
   { kind: 'udp', src: '10.99.0.1', sport: 40015, dst: '10.99.0.255', dport: 9999, size: 29 },
 ];
 
+/** Sends the packets with Node's own sockets (run inside the client namespace). */
 const SENDER = `
-import socket, sys, time
-for spec in sys.argv[1:]:
-    kind, src, sport, dst, dport, size = spec.split(',')
-    if kind == 'udp':
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
-        s.bind((src, int(sport)))
-        s.sendto(b'x' * int(size), (dst, int(dport)))
-        s.close()
-    else:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.bind((src, int(sport)))
-        s.settimeout(0.3)
-        try:
-            s.connect((dst, int(dport)))
-        except OSError:
-            pass
-        s.close()
-    time.sleep(0.05)
+const dgram = require('node:dgram');
+const net = require('node:net');
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+(async () => {
+  for (const spec of process.argv.slice(1)) {
+    const [kind, src, sport, dst, dport, size] = spec.split(',');
+    if (kind === 'udp') {
+      const s = dgram.createSocket('udp4');
+      await new Promise((r) => s.bind(Number(sport), src, r));
+      s.setBroadcast(true);
+      await new Promise((r) => s.send(Buffer.alloc(Number(size), 120), Number(dport), dst, r));
+      s.close();
+    } else {
+      await new Promise((r) => {
+        const c = net.connect({ host: dst, port: Number(dport), localAddress: src, localPort: Number(sport) });
+        const done = () => { c.destroy(); r(); };
+        c.on('error', done);
+        c.on('connect', done);
+        setTimeout(done, 300);
+      });
+    }
+    await sleep(50);
+  }
+})();
 `;
 
 /** The chains knet walks for a packet delivered locally, in hook order (raw is not loaded). */
@@ -233,7 +239,7 @@ describe.skipIf(reason !== undefined)('evaluateChain against the kernel (real pa
       if (s.kind === 'ping') {
         sh('ip', ['netns', 'exec', A, 'ping', '-n', '-q', '-c', String(s.count ?? 1), '-i', '0.2', '-W', '1', '-s', String(s.size), '-I', s.src, s.dst]);
       } else {
-        sh('ip', ['netns', 'exec', A, 'python3', '-c', SENDER, [s.kind, s.src, s.sport, s.dst, s.dport, s.size].join(',')]);
+        sh('ip', ['netns', 'exec', A, process.execPath, '-e', SENDER, [s.kind, s.src, s.sport, s.dst, s.dport, s.size].join(',')]);
       }
     }
     real = sh('ip', ['netns', 'exec', B, 'iptables-legacy-save', '-c']).out;
@@ -371,7 +377,7 @@ describe.skipIf(reason !== undefined)('evaluateChain against the kernel on a for
     const restore = sh('ip', ['netns', 'exec', CR, 'iptables-legacy-restore'], ROUTER_RULES);
     if (restore.code !== 0) throw new Error(restore.err);
     const args = QUERIES.map(([src, sport]) => ['udp', src, sport, '10.96.0.10', 53, 12].join(','));
-    const sent = sh('ip', ['netns', 'exec', CA, 'python3', '-c', SENDER, ...args]);
+    const sent = sh('ip', ['netns', 'exec', CA, process.execPath, '-e', SENDER, ...args]);
     if (sent.code !== 0) throw new Error(sent.err);
     real = sh('ip', ['netns', 'exec', CR, 'iptables-legacy-save', '-c']).out;
   }, 60000);
