@@ -13,6 +13,7 @@ import { formatConntrackList } from './conntrack/format-conntrack-list.js';
 import { applyIpsetRestore } from './ipset/ipset-restore.js';
 import { formatIpsetSave } from './ipset/ipset-save.js';
 import { applyIptablesRestore } from './netfilter/iptables-restore.js';
+import { isIpsetReferenced } from './netfilter/netfilter-state.js';
 import { formatIptablesSave } from './netfilter/iptables-save.js';
 import type { AddressInfo, FdbInfo, LinkInfo, NeighInfo, NetnsMeta, RouteInfo, Scope } from '../host/types.js';
 import { formatIpv4, parseIpv4, parseIpv4Cidr, prefixMask, tryParseIpv4 } from '../ip/ipv4.js';
@@ -1299,7 +1300,9 @@ export class SimHost implements Host {
   }
 
   async ipsetRestore(netns: string, payload: string, options: { readonly exist?: boolean } = {}): Promise<void> {
-    applyIpsetRestore(this.ns(netns).netfilter.ipsets, payload, { ...options, now: this.now });
+    const nf = this.ns(netns).netfilter;
+    // A set an iptables rule uses cannot be destroyed or renamed (ipset: "Set cannot be destroyed: it is in use by a kernel component").
+    applyIpsetRestore(nf.ipsets, payload, { ...options, now: this.now, inUse: (name) => isIpsetReferenced(nf, name) });
   }
 
   async ipsetSave(netns: string): Promise<string> {
