@@ -49,8 +49,10 @@ export function formatLabCheckText(c: LabCheckResult): string {
     lines.push(`  S${String(i + 1).padEnd(2)} ${s}  ${r === undefined ? '' : `${r.ip}:${String(r.port)} ${r.proto}`}`);
   });
   const width = Math.min(NAME_MAX, Math.max(...sources.map((s) => s.length), 6));
-  const row = (label: string, pods: string, svcs: string): string => `  ${label.padEnd(width)}  ${pods}${svcDsts.length > 0 ? `  ${svcs}` : ''}`;
-  lines.push('', row('', 'pods'.padEnd(podDsts.length), 'services'), row('', digits(podDsts.length), digits(svcDsts.length)));
+  const podWidth = Math.max(podDsts.length, 'pods'.length);
+  const row = (label: string, pods: string, svcs: string): string =>
+    `  ${label.padEnd(width)}  ${svcDsts.length > 0 ? `${pods.padEnd(podWidth)}  ${svcs}` : pods}`.trimEnd();
+  lines.push('', row('', 'pods', 'services'), row('', digits(podDsts.length), digits(svcDsts.length)));
   const mark = (r: LabProbeResult | undefined): string => (r === undefined ? '·' : r.agree ? '✓' : '✗');
   for (const s of sources) {
     const pods = podDsts.map((d) => mark(cell.get(`${s}\0${d}`))).join('');
