@@ -251,7 +251,7 @@ export function computeReachabilityMatrix(
     for (let b = 0; b < m; b++) {
       const dst = members[b] as IndexedPod;
       let ok: boolean;
-      if (a === b) ok = true;
+      if (src.index === dst.index) ok = true;
       else if (!podSetHas(e, dst.index)) ok = false;
       else ok = podSetHas(ingress[b] as PodSet, src.index) || (src.hostNetwork && !dst.hostNetwork && src.nodeName === dst.nodeName);
       if (ok) bits[row + (b >>> 5)] = ((bits[row + (b >>> 5)] as number) | (1 << (b & 31))) >>> 0;
