@@ -560,14 +560,6 @@ export type {
 } from './netpol/evaluate-connection.js';
 export { computeReachabilityMatrix, isReachable, groupEquivalentPods } from './netpol/reachability-matrix.js';
 export type { ReachabilityMatrixOptions, ReachabilityMatrix } from './netpol/reachability-matrix.js';
-
-// packet engine: userspace tun readers — exports added below
-export { attachTunReader } from './kernel/packet-engine.js';
-export type { TunReader, TunReaderIo } from './kernel/packet-engine.js';
-
-// cni: the bridge plugin (steps shared by bridge-based CNIs, and the plugin itself) — exports added below
-export { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces, VETH_NAME_TRIES } from './cni/bridge-steps.js';
-export type { EnsureBridgeOptions, SetupVethOptions } from './cni/bridge-steps.js';
 export { formatConnectionVerdict } from './netpol/format-connection-verdict.js';
 export {
   formatReachabilityTable,
@@ -578,8 +570,11 @@ export {
   REACH_SCHEMA,
 } from './netpol/format-reachability.js';
 export type { ReachabilityEntry } from './netpol/format-reachability.js';
-export { createBridgeCniPlugin } from './cni/bridge-cni-plugin.js';
-export type { BridgeCniPluginOptions } from './cni/bridge-cni-plugin.js';
-export { parseBridgeCniConf, DEFAULT_BRIDGE_NAME } from './cni/bridge-cni-conf.js';
-export type { BridgeCniConf } from './cni/bridge-cni-conf.js';
-export { ipMasqChainName, ipMasqComment, setupIpMasq, teardownIpMasq } from './cni/ip-masq-chain.js';
+
+// packet engine: userspace tun readers — exports added below
+export { attachTunReader } from './kernel/packet-engine.js';
+export type { TunReader, TunReaderIo } from './kernel/packet-engine.js';
+
+// cni: the bridge plugin (steps shared by bridge-based CNIs, and the plugin itself) — exports added below
+export { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces, VETH_NAME_TRIES } from './cni/bridge-steps.js';
+export type { EnsureBridgeOptions, SetupVethOptions } from './cni/bridge-steps.js';
