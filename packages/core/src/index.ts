@@ -578,3 +578,8 @@ export type { TunReader, TunReaderIo } from './kernel/packet-engine.js';
 // cni: the bridge plugin (steps shared by bridge-based CNIs, and the plugin itself) — exports added below
 export { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces, VETH_NAME_TRIES } from './cni/bridge-steps.js';
 export type { EnsureBridgeOptions, SetupVethOptions } from './cni/bridge-steps.js';
+export { createBridgeCniPlugin } from './cni/bridge-cni-plugin.js';
+export type { BridgeCniPluginOptions } from './cni/bridge-cni-plugin.js';
+export { parseBridgeCniConf, DEFAULT_BRIDGE_NAME } from './cni/bridge-cni-conf.js';
+export type { BridgeCniConf } from './cni/bridge-cni-conf.js';
+export { ipMasqChainName, ipMasqComment, setupIpMasq, teardownIpMasq } from './cni/ip-masq-chain.js';

@@ -28,6 +28,8 @@ import type {
   TraceVerdict,
 } from '../trace/trace-types.js';
 import type { SimLink } from './link/sim-link.js';
+import type { SimSocket } from './socket/socket-table.js';
+import { KnetError } from '../errors/knet-error.js';
 import { applyNatRequest, conntrackView } from './conntrack/apply-nat-request.js';
 import { IPS } from './conntrack/conntrack-entry.js';
 import type { ConntrackTable, PacketCt } from './conntrack/conntrack-table.js';
@@ -57,6 +59,82 @@ function formatIpPacket(pkt: Ipv4Packet): string {
     summaries.set(pkt, s);
   }
   return s;
+}
+
+/**
+ * What a {@link TunReader} is given to act with: the calls its process makes.
+ */
+export interface TunReaderIo {
+  /**
+   * `sendto(2)` on the reader's UDP socket: a datagram from the reader's namespace (routing,
+   * OUTPUT and POSTROUTING run on it), recorded as an `encap` hop with `decision`. Without `src`
+   * the route's source address is used.
+   */
+  sendUdp(datagram: { readonly dst: number; readonly dstPort: number; readonly srcPort: number; readonly src?: number; readonly payload: Uint8Array }, decision: string): void;
+  /**
+   * `write(2)` on the tun: the kernel receives `pkt` on the device (then PREROUTING, routing), after
+   * a `decap` hop with `decision`. `flow` defaults to the flow that brought the reader its input.
+   */
+  writeTun(pkt: Ipv4Packet, decision: string, flow?: TraceFlow): void;
+  /** The process drops the packet (for the trace: why). */
+  discard(reason: DropReason, decision: string, pkt: Ipv4Packet): void;
+}
+
+/**
+ * A userspace process holding a tun device, such as flanneld's udp backend on `flannel0`: it reads
+ * the IP packets the kernel routes into the tun and, optionally, the datagrams of its own UDP
+ * socket, and answers through {@link TunReaderIo}.
+ *
+ * @remarks Linux equivalent: a process with `/dev/net/tun` open (TUNSETIFF) polling the tun fd
+ * and a UDP socket, like flannel's `proxy_amd64.c` (`tun_to_udp`, `udp_to_tun`). Without a
+ * reader, a packet sent on a tun is discarded (`device-discard`).
+ * @see flannel-io/flannel pkg/backend/udp/proxy_amd64.c
+ */
+export interface TunReader {
+  /** Who reads, for the trace (`flanneld`). */
+  readonly owner: string;
+  /** `read(2)` on the tun fd: an IP packet the kernel sent on the device. */
+  onPacket(pkt: Ipv4Packet, io: TunReaderIo): void;
+  /** `recvfrom(2)` on the reader's UDP socket. */
+  onDatagram?(pkt: Ipv4Packet, udp: UdpDatagram, io: TunReaderIo): void;
+}
+
+const tunReaders = new WeakMap<SimLink, TunReader>();
+const socketReaders = new WeakMap<SimSocket, { readonly reader: TunReader; readonly dev: SimLink }>();
+
+/**
+ * Attaches a {@link TunReader} to the tun device `dev` of `netns` (the process must hold the
+ * device: {@link SimHost.tunOpen}), and with `udp` binds its UDP socket there. Returns the
+ * detach function (which closes the socket).
+ *
+ * @remarks Linux equivalent: the process opening the tun and `bind(2)`ing its socket. The reader
+ * is kept with the device: every {@link PacketEngine} on the host uses it.
+ * @throws KnetError `ENODEV` for a missing device, `EINVAL` when it is not a tun, `EBUSY` when
+ * the UDP port is taken.
+ */
+export function attachTunReader(
+  host: SimHost,
+  netns: string,
+  dev: string,
+  reader: TunReader,
+  udp?: { readonly port: number; readonly addr?: number },
+): () => void {
+  const link = host.link(netns, dev);
+  if (link.kind !== 'tun') throw new KnetError('EINVAL', `${dev} is not a tun device`, { netns, dev });
+  let sock: SimSocket | undefined;
+  if (udp !== undefined) {
+    sock = { proto: 'udp', addr: udp.addr ?? 0, port: udp.port, owner: reader.owner };
+    link.netns.sockets.bind(sock);
+    socketReaders.set(sock, { reader, dev: link });
+  }
+  tunReaders.set(link, reader);
+  return () => {
+    if (tunReaders.get(link) === reader) tunReaders.delete(link);
+    if (sock !== undefined) {
+      link.netns.sockets.close(sock);
+      socketReaders.delete(sock);
+    }
+  };
 }
 
 /** Simulated time one frame takes to cross a link (1 µs), so captures are strictly ordered. */
@@ -579,8 +657,48 @@ export class PacketEngine {
 
   private xmitIp(dev: SimLink, pkt: Ipv4Packet, f: Flight): void {
     const idx = this.captureFrame(dev, 'out', pkt);
-    this.hop(dev.netns, f, 'xmit', `sent on ${dev.name} (${dev.kind}, no link layer)`, formatIpPacket(pkt), { dev: dev.name, ...(idx !== undefined ? { frame: idx } : {}) });
-    this.drop(dev.netns, f, 'device-discard', `${dev.kind} ${dev.name}: no reader attached in the simulation`, formatIpPacket(pkt), dev.name);
+    const reader = dev.kind === 'tun' ? tunReaders.get(dev) : undefined;
+    this.hop(dev.netns, f, 'xmit', `sent on ${dev.name} (${dev.kind}, no link layer)${reader !== undefined ? `: read by ${reader.owner}` : ''}`, formatIpPacket(pkt), {
+      dev: dev.name,
+      ...(idx !== undefined ? { frame: idx } : {}),
+    });
+    if (reader === undefined) {
+      this.drop(dev.netns, f, 'device-discard', `${dev.kind} ${dev.name}: no reader attached in the simulation`, formatIpPacket(pkt), dev.name);
+      return;
+    }
+    this.schedule(STEP_NS, () => reader.onPacket(pkt, this.tunIo(dev, f)));
+  }
+
+  /** What a {@link TunReader} can do: send UDP from its namespace, write to its tun, discard. */
+  private tunIo(dev: SimLink, f: Flight): TunReaderIo {
+    const ns = dev.netns;
+    return {
+      sendUdp: (d, decision) => {
+        const route = this.fibLookup(ns, d.dst);
+        const src = d.src ?? (route !== undefined ? this.selectSource(ns, route, d.dst) : undefined) ?? 0;
+        const outer = this.newPacket(ns, src, d.dst, IPPROTO_UDP, { kind: 'udp', srcPort: d.srcPort, dstPort: d.dstPort, payload: d.payload });
+        this.hop(ns, f, 'encap', decision, formatIpPacket(outer), { dev: dev.name });
+        const g: Flight = { flow: f.flow };
+        this.schedule(STEP_NS, () => this.localOut(ns, outer, g, `${tunReaders.get(dev)?.owner ?? 'a process'} (UDP socket)`));
+      },
+      writeTun: (pkt, decision, flow) => {
+        const g: Flight = { flow: flow ?? f.flow };
+        this.hop(ns, g, 'decap', decision, formatIpPacket(pkt), { dev: dev.name });
+        this.schedule(STEP_NS, () => {
+          if (!dev.up) {
+            this.drop(ns, g, 'link-down', `${dev.name} is down`, formatIpPacket(pkt), dev.name);
+            return;
+          }
+          const idx = this.captureFrame(dev, 'in', pkt);
+          this.hop(ns, g, 'receive', `received on ${dev.name} (${dev.kind}, written by ${tunReaders.get(dev)?.owner ?? 'a process'})`, formatIpPacket(pkt), {
+            dev: dev.name,
+            ...(idx !== undefined ? { frame: idx } : {}),
+          });
+          this.ipRcv(dev, pkt, { dst: ZERO_MAC, src: ZERO_MAC, etherType: ETH_P_IP, payload: pkt }, g);
+        });
+      },
+      discard: (reason, decision, pkt) => this.drop(ns, f, reason, decision, formatIpPacket(pkt), dev.name),
+    };
   }
 
   /** dev_queue_xmit on an Ethernet device: capture, then hand to the driver. */
@@ -1392,6 +1510,13 @@ export class PacketEngine {
     if ((pkt.protocol === IPPROTO_TCP && p.kind === 'tcp') || (pkt.protocol === IPPROTO_UDP && p.kind === 'udp')) {
       const proto = p.kind;
       const sock = ns.sockets.lookup(proto, pkt.dst, p.dstPort, pkt.src, p.srcPort);
+      const socketReader = sock !== undefined && proto === 'udp' ? socketReaders.get(sock) : undefined;
+      if (socketReader !== undefined) {
+        // A tun reader's own socket: the datagram goes to the process (recvfrom), not to an echo.
+        const dev = socketReader.dev;
+        this.schedule(STEP_NS, () => socketReader.reader.onDatagram?.(pkt, p as UdpDatagram, this.tunIo(dev, f)));
+        return;
+      }
       if (sock !== undefined) {
         const who = sock.remote !== undefined ? `the connected socket of ${sock.owner}` : `${sock.owner} listening on ${sock.addr === 0 ? '0.0.0.0' : formatIpv4(sock.addr)}:${sock.port}/${proto}`;
         this.hop(ns, f, 'deliver', `delivered to ${who}`, summary, {
