@@ -80,7 +80,7 @@ describe('facts 1: the core model', () => {
       const index = fixtureIndex({ pods: twoNs, policies: order === 0 ? policies : [...policies].reverse() });
       const v = conn(index, 'y/a', 'x/a');
       expect(v.allowed).toBe(true);
-      expect(v.ingress.isolatedBy.sort()).toEqual(['x/allow-all', 'x/deny-all']);
+      expect([...v.ingress.isolatedBy].sort()).toEqual(['x/allow-all', 'x/deny-all']);
     }
   });
 
