@@ -12,7 +12,7 @@ const USAGE = `knet — Kubernetes cluster networking, simulated and real
 usage:
   knet example                                  print the embedded example cluster (YAML)
   knet trace SRC DST[:PORT] [--proto tcp|udp|icmp] [-f FILE ...] [--cni NAME]
-             [--at NODE] [--all-paths] [-o text|json] [--pcap FILE] [--count N] [--seed N]
+             [--at NODE] [--all-paths] [--summary] [-o text|json] [--pcap FILE] [--count N] [--seed N]
                                                 trace a packet hop by hop (and its reply)
   knet show NODE|NS/POD [link|addr|route|neigh|fdb|iptables|ipset|conntrack]
              [-f FILE ...] [-o text|json]       what ip/bridge/iptables-save/ipset/conntrack print there
@@ -83,6 +83,7 @@ async function dispatch(argv: readonly string[]): Promise<CliResult> {
           count: { type: 'string', default: '1' },
           at: { type: 'string' },
           'all-paths': { type: 'boolean', default: false },
+          summary: { type: 'boolean', default: false },
         },
         allowPositionals: true,
         strict: true,
@@ -101,6 +102,7 @@ async function dispatch(argv: readonly string[]): Promise<CliResult> {
           seed: seedOf(values.seed),
           ...(values.at !== undefined ? { at: values.at } : {}),
           allPaths: values['all-paths'],
+          summary: values.summary,
         });
       return ok(r.out, r.err);
     }
@@ -152,6 +154,11 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  // `knet trace ... | head`: a closed pipe ends the output quietly, as Unix tools do.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   runCli(process.argv.slice(2)).then(
     (r) => {
       process.stdout.write(r.stdout);

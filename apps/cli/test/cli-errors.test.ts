@@ -123,3 +123,22 @@ spec:
     expect(v.stdout).toContain('3 nodes');
   });
 });
+
+describe('knet trace text', () => {
+  it('--summary prints verdicts and outcomes without hops', async () => {
+    const r = await runCli(['trace', 'default/client', 'svc/shop/cart', '--all-paths', '--summary']);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trimEnd().split('\n')).toEqual([
+      '2 paths:',
+      '  1. endpoint 10.244.1.3:8080, not masqueraded, delivered (p=0.5000)',
+      '  2. endpoint 10.244.2.2:8080, not masqueraded, delivered (p=0.5000)',
+      '  (probabilities sum to 1.0000)',
+    ]);
+  });
+
+  it('sections run request, then reply, then the neighbour follow-up, each once', async () => {
+    const r = await runCli(['trace', '203.0.113.9', '172.18.0.3:30080']);
+    const sections = r.stdout.split('\n').filter((l) => l.startsWith('── '));
+    expect(sections).toEqual(['── request ──', '── reply ──', expect.stringMatching(/^── afterwards/)]);
+  });
+});

@@ -25,6 +25,8 @@ export interface TraceCommandOptions {
   readonly seed: number;
   readonly at?: string;
   readonly allPaths: boolean;
+  /** Text output without hops: verdicts and outcomes only. */
+  readonly summary?: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ export async function traceCommand(o: TraceCommandOptions): Promise<{ out: strin
     });
     if (o.pcap !== undefined) writePcap(o.pcap, paths);
     if (o.output === 'json') return { out: formatTraceJson(paths[0]!, paths), err };
-    return { out: formatAllPathsText(paths), err };
+    return { out: formatAllPathsText(paths, { summary: o.summary === true }), err };
   }
 
   const traces: TraceResult[] = [];
@@ -67,7 +69,7 @@ export async function traceCommand(o: TraceCommandOptions): Promise<{ out: strin
   if (o.output === 'json') {
     return { out: traces.length === 1 ? formatTraceJson(traces[0]!) : `[\n${traces.map((t) => formatTraceJson(t).trimEnd()).join(',\n')}\n]\n`, err };
   }
-  return { out: traces.map((t, i) => (traces.length > 1 ? `# packet ${i + 1} of ${traces.length}\n` : '') + formatTraceText(t)).join('\n'), err };
+  return { out: traces.map((t, i) => (traces.length > 1 ? `# packet ${i + 1} of ${traces.length}\n` : '') + formatTraceText(t, { summary: o.summary === true })).join('\n'), err };
 }
 
 /** One capture file for several traces, one second apart. */

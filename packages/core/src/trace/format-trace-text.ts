@@ -2,6 +2,8 @@ import type { TraceHop, TraceResult, TraceVerdict } from './trace-types.js';
 
 /** Options of {@link formatTraceText}. */
 export interface FormatTraceTextOptions {
+  /** Only the header, verdict, reply and outcome lines (no hops). */
+  readonly summary?: boolean;
   /** Show ARP hops (default true). */
   readonly arp?: boolean;
   /** Show the packet line under each hop (default true). */
@@ -53,6 +55,12 @@ export function formatTraceText(t: TraceResult, options: FormatTraceTextOptions 
       ? `trace icmp ${r.src} → ${r.dst}`
       : `trace ${r.proto} ${r.src}${ports}${r.dst}:${r.dport ?? '?'}`,
   );
+  if (options.summary === true) {
+    lines.push(`verdict: ${formatVerdict(t.verdict)}`);
+    if (t.reply !== undefined) lines.push(`reply:   ${formatVerdict(t.reply)}`);
+    lines.push(`outcome: ${formatOutcome(t)}`);
+    return `${lines.join('\n')}\n`;
+  }
   let flow = '';
   let prevWhere = '';
   const hops = t.hops.filter((h) => options.arp !== false || h.flow !== 'arp');
@@ -61,8 +69,12 @@ export function formatTraceText(t: TraceResult, options: FormatTraceTextOptions 
   // (DELAY → PROBE, a unicast ARP about 5 s later), not part of the exchange itself.
   let lastMain = -1;
   for (const h of hops) if (h.flow !== 'arp') lastMain = h.index;
+  let current: 'request' | 'reply' = 'request';
   for (const h of hops) {
-    const section = h.index > lastMain ? 'after' : h.flow === 'reply' || h.flow === 'icmp-error' ? 'reply' : 'request';
+    // ARP hops belong to the packet they resolve for: they stay in the current section.
+    if (h.flow === 'request') current = 'request';
+    else if (h.flow === 'reply' || h.flow === 'icmp-error') current = 'reply';
+    const section = h.index > lastMain ? 'after' : current;
     if (section !== flow) {
       lines.push('', section === 'request' ? '── request ──' : section === 'reply' ? '── reply ──' : '── afterwards: neighbour confirmation (arp(7) DELAY → PROBE) ──');
       flow = section;
@@ -105,5 +117,6 @@ export function formatAllPathsText(paths: readonly TraceResult[], options: Forma
   paths.forEach((p, i) => lines.push(`  ${i + 1}. ${formatOutcome(p)}`));
   const total = paths.reduce((s, p) => s + p.outcome.probability, 0);
   lines.push(`  (probabilities sum to ${total.toFixed(4)})`, '');
+  if (options.summary === true) return `${lines.join('\n').trimEnd()}\n`;
   return `${lines.join('\n')}\n${paths.map((p, i) => `# path ${i + 1} of ${paths.length}: ${formatOutcome(p)}\n${formatTraceText(p, options)}`).join('\n')}`;
 }
