@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeSync, constants as fsConstants } from 'node:fs';
 import { KnetError, isKnetError, type KnetErrorCode } from '../../errors/knet-error.js';
 import type { FdbOptions, Host, LinkAddOptions, LinkSetOptions, NeighOptions, RouteOptions } from '../host.js';
 import type { AddressInfo, FdbInfo, LinkInfo, NeighInfo, NetnsMeta, RouteInfo } from '../types.js';
@@ -45,6 +45,13 @@ export interface LinuxHostOptions {
   readonly timeoutMs?: number;
   /** How long {@link LinuxHost.netnsDel} waits for the kernel to destroy the namespace's veth peers (default 10,000 ms). */
   readonly netnsDelTimeoutMs?: number;
+  /**
+   * Read and write the sysctls of the namespace this process itself runs in through
+   * `/proc/sys` instead of `ip netns exec NS sysctl` (default true): the same files, without two
+   * program starts. A CNI plugin runs inside the node's namespace, so most of its sysctls are
+   * there.
+   */
+  readonly directSysctl?: boolean;
 }
 
 /** Options of {@link LinuxHost.iptablesRestore}. */
@@ -108,6 +115,9 @@ function sleep(ms: number): Promise<void> {
  * namespace prefix (`knet-` by default; anything else is `EPERM`), and every command names its
  * namespace (`ip -n NS`, `bridge -n NS`, `ip netns exec NS`, `ip netns add|del|pids NS`): the
  * machine's root namespace is never changed. Namespaces are listed by reading `/run/netns`.
+ * Sysctls of the namespace the process itself runs in (a CNI plugin run by
+ * `ip netns exec knet-...-node`) are read and written through `/proc/sys` directly, which is
+ * what `sysctl` would do there, with sysctl's messages (`directSysctl`).
  *
  * Errors are the kernel's: a failed command becomes a {@link KnetError} whose message is what
  * the tool printed (`RTNETLINK answers: File exists`, `Error: Nexthop has invalid gateway.`) and
@@ -134,6 +144,7 @@ export class LinuxHost implements Host {
   private readonly txChecksumOffload: boolean;
   private readonly timeoutMs: number;
   private readonly netnsDelTimeoutMs: number;
+  private readonly directSysctl: boolean;
   private readonly metas = new Map<string, NetnsMeta>();
 
   constructor(options: LinuxHostOptions = {}) {
@@ -148,6 +159,7 @@ export class LinuxHost implements Host {
     this.txChecksumOffload = options.txChecksumOffload ?? false;
     this.timeoutMs = options.timeoutMs ?? 30_000;
     this.netnsDelTimeoutMs = options.netnsDelTimeoutMs ?? 10_000;
+    this.directSysctl = options.directSysctl ?? true;
   }
 
   // ---- running tools ------------------------------------------------------------------------
@@ -510,19 +522,23 @@ export class LinuxHost implements Host {
   // ---- sysctl ---------------------------------------------------------------------------------
 
   /**
-   * `ip netns exec NS sysctl -q -w PATH=VALUE` (see {@link sysctlPath}).
+   * `ip netns exec NS sysctl -q -w PATH=VALUE` (see {@link sysctlPath}); in the process's own
+   * namespace, the same write to `/proc/sys/PATH` without starting a program.
    * @throws `ENOENT` (`sysctl: cannot stat /proc/sys/...`), `EINVAL`, `EPERM` (a key outside `net.`)
    */
   async sysctlSet(netns: string, key: string, value: string): Promise<void> {
     this.check(netns);
     if (/[\n\0]/.test(value)) throw new KnetError('EINVAL', `sysctl: setting key "${key}": Invalid argument`, { key, value });
-    await this.nsExec(netns, 'sysctl', ['-q', '-w', `${sysctlPath(key)}=${value}`]);
+    const path = sysctlPath(key);
+    if (this.directSysctl && isOwnNetns(netns)) return writeProcSys(netns, path, value);
+    await this.nsExec(netns, 'sysctl', ['-q', '-w', `${path}=${value}`]);
   }
 
   /** `ip netns exec NS sysctl -n PATH`. @throws `ENOENT`, `EPERM` (a key outside `net.`) */
   async sysctlGet(netns: string, key: string): Promise<string> {
     this.check(netns);
-    const out = await this.nsExec(netns, 'sysctl', ['-n', sysctlPath(key)]);
+    const path = sysctlPath(key);
+    const out = this.directSysctl && isOwnNetns(netns) ? readProcSys(netns, path) : await this.nsExec(netns, 'sysctl', ['-n', path]);
     return out.endsWith('\n') ? out.slice(0, -1) : out;
   }
 
@@ -572,6 +588,84 @@ export class LinuxHost implements Host {
   async nftListRuleset(netns: string): Promise<string> {
     return this.nsExec(netns, 'nft', ['list', 'ruleset']);
   }
+}
+
+/**
+ * True when `name` (under `/run/netns`) is the network namespace this process runs in: the
+ * same nsfs inode as `/proc/self/ns/net`. Checked on every call, as a name can be deleted and
+ * given to another namespace.
+ */
+function isOwnNetns(name: string): boolean {
+  try {
+    const own = statSync('/proc/self/ns/net');
+    const named = statSync(`${NETNS_RUN_DIR}/${name}`);
+    return own.dev === named.dev && own.ino === named.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** sysctl(8)'s name for a slashed path: components joined with dots, dots inside them shown as slashes (`net.ipv4.conf.flannel/1.rp_filter`). */
+function sysctlDisplayName(path: string): string {
+  return path.split('/').map((c) => c.replace(/\./g, '/')).join('.');
+}
+
+/**
+ * What `sysctl -q -w PATH=VALUE` does, in this process (its own namespace): stat the file, write
+ * `VALUE` and a newline, with sysctl's messages on failure.
+ */
+function writeProcSys(netns: string, path: string, value: string): void {
+  const file = `/proc/sys/${path}`;
+  const command = `sysctl -q -w ${path}=${value} (in this process's namespace ${netns})`;
+  try {
+    statSync(file);
+  } catch (e) {
+    throw procSysError(e, `sysctl: cannot stat ${file}`, command, netns);
+  }
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, fsConstants.O_WRONLY);
+    writeSync(fd, `${value}\n`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new KnetError('EPERM', `sysctl: permission denied on key "${sysctlDisplayName(path)}"`, { command, netns });
+    }
+    throw procSysError(e, `sysctl: setting key "${sysctlDisplayName(path)}"`, command, netns);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** What `sysctl -n PATH` prints, read in this process (its own namespace). */
+function readProcSys(netns: string, path: string): string {
+  const file = `/proc/sys/${path}`;
+  try {
+    statSync(file);
+  } catch (e) {
+    throw procSysError(e, `sysctl: cannot stat ${file}`, `sysctl -n ${path}`, netns);
+  }
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw procSysError(e, `sysctl: reading key "${sysctlDisplayName(path)}"`, `sysctl -n ${path}`, netns);
+  }
+}
+
+/** A failed `/proc/sys` access as sysctl reports it: `<what>: <strerror>`, the errno behind it as the code. */
+function procSysError(e: unknown, what: string, command: string, netns: string): KnetError {
+  const err = e as NodeJS.ErrnoException;
+  const text: Record<string, [string, KnetErrorCode]> = {
+    ENOENT: ['No such file or directory', 'ENOENT'],
+    EINVAL: ['Invalid argument', 'EINVAL'],
+    ERANGE: ['Numerical result out of range', 'EINVAL'],
+    EACCES: ['Permission denied', 'EPERM'],
+    EPERM: ['Operation not permitted', 'EPERM'],
+    EBUSY: ['Device or resource busy', 'EBUSY'],
+    EOPNOTSUPP: ['Operation not supported', 'EOPNOTSUPP'],
+  };
+  const [msg, code] = text[err.code ?? ''] ?? [err.message, 'EIO' as const];
+  return new KnetError(code, `${what}: ${msg}`, { command, netns });
 }
 
 /**
