@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { EXAMPLE_CLUSTER_YAML, formatKnetError, isKnetError } from '@knet/core';
 import { UsageError } from './cli-error.js';
 import { LAB_USAGE, labCommand } from './commands/lab-command.js';
+import { REACH_USAGE, reachCommand } from './commands/reach-command.js';
 import { renderCommand } from './commands/render-command.js';
 import { showCommand } from './commands/show-command.js';
 import { traceCommand } from './commands/trace-command.js';
@@ -19,7 +20,7 @@ usage:
   knet render kube-proxy --mode iptables [--node NAME] [-f FILE ...]
                                                 kube-proxy's iptables-restore payload for a node
   knet validate -f FILE ...                     load and validate manifests
-${LAB_USAGE}
+${REACH_USAGE}${LAB_USAGE}
 endpoints: NS/POD, POD (namespace default), NS/POD:CONTAINER, node/NAME, svc/NS/NAME[:PORT]
 (the Service's ClusterIP; PORT is a port name or number), or an IPv4 address (a ClusterIP,
 NodeIP:NodePort, load-balancer or external IP; as a source, a client outside the cluster, or
@@ -130,6 +131,34 @@ async function dispatch(argv: readonly string[]): Promise<CliResult> {
       if (values.help === true) return ok(USAGE);
       if (positionals.length !== 1) throw new UsageError('render needs a component: kube-proxy');
       const r = renderCommand({ component: positionals[0]!, mode: values.mode, ...(values.node !== undefined ? { node: values.node } : {}), files: values.file ?? [] });
+      return ok(r.out, r.err);
+    }
+    case 'reach': {
+      const { values, positionals } = parseArgs({
+        args: [...rest],
+        options: {
+          file: common.file,
+          help: common.help,
+          output: { type: 'string', short: 'o', default: 'table' },
+          port: { type: 'string' },
+          proto: { type: 'string' },
+          namespace: { type: 'string', short: 'n' },
+          explain: { type: 'boolean', default: false },
+        },
+        allowPositionals: true,
+        strict: true,
+      });
+      if (values.help === true) return ok(USAGE);
+      if (values.explain && positionals.length !== 2) throw new UsageError('reach --explain needs SRC and DST');
+      if (!values.explain && positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (files go after -f; use --explain SRC DST for one connection)`);
+      const r = await reachCommand({
+        files: values.file ?? [],
+        output: values.explain && values.output === 'table' ? 'text' : values.output,
+        ...(values.port !== undefined ? { port: values.port } : {}),
+        ...(values.proto !== undefined ? { proto: values.proto } : {}),
+        ...(values.namespace !== undefined ? { namespace: values.namespace } : {}),
+        ...(values.explain ? { explain: [positionals[0]!, positionals[1]!] as const } : {}),
+      });
       return ok(r.out, r.err);
     }
     case 'validate': {
