@@ -143,3 +143,27 @@ describe('packets that leave or die', () => {
     expect(t.hops.some((h) => h.flow === 'icmp-error' && h.step === 'deliver' && h.pod === 'default/client')).toBe(true);
   });
 });
+
+describe('NetworkPolicy in traces', () => {
+  it('reports the policy verdict at the destination; kubenet does not enforce it', async () => {
+    const built = await example();
+    const denied = trace(built, CLIENT, CART2 + ':8080', 'tcp');
+    const hop = denied.hops.find((h) => h.step === 'policy')!;
+    expect(hop).toMatchObject({ pod: CART2, detail: { kind: 'policy', allowed: false, enforced: false, port: 8080, protocol: 'TCP', ingress: 'network-policy' } });
+    expect(hop.decision).toContain('kubenet does not enforce NetworkPolicy');
+    expect(denied.verdict.kind).toBe('delivered');
+    // The hop sits right before the delivery, and the indexes stay consecutive.
+    const at = denied.hops.indexOf(hop);
+    expect(denied.hops[at + 1]?.step).toBe('deliver');
+    expect(denied.hops.every((h, i) => h.index === i)).toBe(true);
+
+    const allowed = trace(built, 'shop/frontend-7c9d6b8f4-9wlmf', CART2 + ':8080', 'tcp');
+    expect(allowed.hops.find((h) => h.step === 'policy')?.detail).toMatchObject({ allowed: true });
+  });
+
+  it('evaluates the port after DNAT: a Service port is judged at its target port', async () => {
+    const built = await example();
+    const t = trace(built, CLIENT, 'svc/shop/cart', 'tcp');
+    expect(t.hops.find((h) => h.step === 'policy')?.detail).toMatchObject({ port: 8080, allowed: false });
+  });
+});

@@ -57,6 +57,12 @@ export interface NetworkPlugin {
   /** The CNI's name as `KnetCluster.spec.cni.plugin` spells it (`kubenet`). */
   readonly name: string;
   /**
+   * Whether the plugin enforces NetworkPolicy in the dataplane (Calico, Weave Net) or ignores
+   * it (kubenet, flannel). Absent means it ignores it; traces then report what the policies say
+   * without the dataplane acting on it.
+   */
+  readonly networkPolicy?: 'enforced' | 'ignored';
+  /**
    * Checks the cluster against the plugin's limits before anything is built.
    * @throws KnetError with the field and the limit (e.g. `ELIMIT` for a cloud route table).
    */

@@ -9,7 +9,10 @@ import type { SimNetns } from '../kernel/sim-netns.js';
 import type { SimSocket } from '../kernel/socket/socket-table.js';
 import { encodeDnsQuery } from '../packet/dns-query.js';
 import { ETH_P_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, TCP_SYN, type Ipv4Packet } from '../packet/types.js';
-import type { TraceDecision, TraceFlow, TraceOutcome, TraceResult, TraceVerdict } from './trace-types.js';
+import { buildPolicyIndex, type PolicyIndex } from '../netpol/build-policy-index.js';
+import { evaluateConnection } from '../netpol/evaluate-connection.js';
+import { formatConnectionVerdict } from '../netpol/format-connection-verdict.js';
+import type { TraceDecision, TraceFlow, TraceHop, TraceOutcome, TraceResult, TraceVerdict } from './trace-types.js';
 
 /** A resolved trace endpoint: the namespace a packet starts in or is aimed at, and an address. */
 export interface TraceEndpoint {
@@ -248,7 +251,9 @@ export function tracePacket(cluster: BuiltCluster, host: SimHost, src: TraceEndp
   } finally {
     if (client !== undefined) ns.sockets.close(client);
   }
-  const { hops, frames, deliveries, drops, nat, snatTargets } = engine.results();
+  const results = engine.results();
+  const { frames, deliveries, drops, nat, snatTargets } = results;
+  const hops = withPolicyHop(cluster, results.hops, engine.requestSource ?? pkt.src, proto);
   const verdictOf = (flows: readonly TraceFlow[]): TraceVerdict | undefined => {
     const d = deliveries.filter((x) => flows.includes(x.flow));
     const delivered = d.find((x) => x.verdict.kind === 'delivered');
@@ -358,6 +363,58 @@ export async function traceAllPaths(run: (choose: StatisticChooser) => Promise<T
 }
 
 const enginesByHost = new WeakMap<SimHost, PacketEngine>();
+const policyIndexes = new WeakMap<BuiltCluster['state'], PolicyIndex>();
+
+/**
+ * Adds a `policy` hop in front of the request's delivery to a pod when the cluster has
+ * NetworkPolicies or AdminNetworkPolicies: what they say about opening this connection (to the
+ * port after any DNAT), and whether the CNI enforces it. A CNI that enforces policy drops denied
+ * packets in its own rules, so a delivered packet there was allowed; kubenet and flannel ignore
+ * policy, and the hop says so.
+ */
+function withPolicyHop(cluster: BuiltCluster, hops: TraceHop[], src: number, proto: 'tcp' | 'udp' | 'icmp'): TraceHop[] {
+  const state = cluster.state;
+  const hasPolicies = state.networkPolicies.length > 0 || (state.adminNetworkPolicies?.length ?? 0) > 0 || (state.baselineAdminNetworkPolicies?.length ?? 0) > 0;
+  if (!hasPolicies || proto === 'icmp') return hops;
+  const at = hops.findIndex((h) => h.flow === 'request' && (h.step === 'deliver' || h.step === 'refuse'));
+  const target = hops[at];
+  if (target === undefined || target.pod === undefined) return hops;
+  const received = hops.slice(0, at).reverse().find((h) => h.flow === 'request' && h.pod === target.pod && h.step === 'receive');
+  const m = /\.(\d+): /.exec(received?.packet ?? target.packet);
+  const port = m !== null ? Number(m[1]) : undefined;
+  if (port === undefined) return hops;
+  let index = policyIndexes.get(state);
+  if (index === undefined) {
+    index = buildPolicyIndex(state);
+    policyIndexes.set(state, index);
+  }
+  const protocol = proto === 'tcp' ? 'TCP' : 'UDP';
+  const v = evaluateConnection(index, formatIpv4(src), target.pod, port, protocol);
+  const enforced = cluster.plugin.networkPolicy === 'enforced';
+  const hop: TraceHop = {
+    index: at,
+    time: target.time,
+    flow: 'request',
+    ...(target.node !== undefined ? { node: target.node } : {}),
+    netns: target.netns,
+    pod: target.pod,
+    ...(target.dev !== undefined ? { dev: target.dev } : {}),
+    step: 'policy',
+    decision: `NetworkPolicy: ${v.src} → ${v.dst} ${protocol}/${port} ${v.allowed ? 'allowed' : 'denied'} (egress: ${v.egress.tier}, ingress: ${v.ingress.tier})${enforced ? '' : `; ${cluster.plugin.name} does not enforce NetworkPolicy, so the dataplane lets it through`}`,
+    detail: {
+      kind: 'policy',
+      allowed: v.allowed,
+      enforced,
+      port,
+      protocol,
+      egress: v.egress.tier,
+      ingress: v.ingress.tier,
+      explanation: formatConnectionVerdict(v),
+    },
+    packet: target.packet,
+  };
+  return [...hops.slice(0, at), hop, ...hops.slice(at).map((h) => ({ ...h, index: h.index + 1 }))];
+}
 
 /** Picks a free ephemeral port in ip_local_port_range from the host's seeded RNG. */
 function ephemeralPort(host: SimHost, ns: SimNetns, proto: 'tcp' | 'udp'): number {

@@ -70,7 +70,8 @@ export type HopStep =
   | 'nat'
   | 'reject'
   | 'encap'
-  | 'decap';
+  | 'decap'
+  | 'policy';
 
 /** Structured reason of a hop, for machines. */
 export type HopDetail =
@@ -114,6 +115,20 @@ export type HopDetail =
       readonly direction: 'ORIGINAL' | 'REPLY';
       readonly original?: string;
       readonly reply?: string;
+    }
+  | {
+      readonly kind: 'policy';
+      /** What the NetworkPolicies (and AdminNetworkPolicies) say about opening this connection. */
+      readonly allowed: boolean;
+      /** Whether the CNI enforces NetworkPolicy; when not, the dataplane ignores the answer. */
+      readonly enforced: boolean;
+      readonly port: number;
+      readonly protocol: 'TCP' | 'UDP' | 'SCTP';
+      /** The tier that decided each side (`network-policy`, `admin`, `baseline`, `default`, ...). */
+      readonly egress: string;
+      readonly ingress: string;
+      /** `knet reach --explain`'s text for the connection. */
+      readonly explanation: string;
     }
   | {
       readonly kind: 'vxlan';
