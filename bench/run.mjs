@@ -1,10 +1,13 @@
 // Runs every benchmark several times in fresh processes and writes the medians, with the machine
-// and the exact commands, to docs/benchmarks.md. Usage: node bench/run.mjs [runs]
+// and the exact commands, to docs/benchmarks.md. Usage: node bench/run.mjs [runs] [filter]
+// With a filter, only the benchmarks whose script name contains it run; the other sections of
+// docs/benchmarks.md are kept as they are.
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const RUNS = Number(process.argv[2] ?? 5);
+const FILTER = process.argv[3];
 
 /** Each benchmark: its script arguments, the fields to report, and the targets from the issues. */
 const BENCHES = [
@@ -43,6 +46,35 @@ const BENCHES = [
       ['peakRssMiB', 'peak RSS (MiB)'],
     ],
   },
+  {
+    title:
+      "CNI ADD: knet's kubenet executable against the reference bridge + host-local (Debian's containernetworking-plugins), median of 100 ADDs each; knet lab up, check and down for 3 nodes × 10 pods (issue 4, root)",
+    args: ['bench/lab-and-cni.mjs', '100', '3', '10'],
+    fields: [
+      ['knetAddMs', 'knet-kubenet ADD (ms)'],
+      ['refAddMs', 'reference bridge + host-local ADD (ms)'],
+      ['ratio', 'knet ÷ reference', 'target ≤ 1.5'],
+      ['refLoopbackBridgeAddMs', 'reference loopback + bridge + host-local, what knet-kubenet does (ms)'],
+      ['ratioKubenetEquivalent', 'knet ÷ reference loopback + bridge'],
+      ['knetAddCpuMs', 'knet-kubenet ADD, CPU time (user + system, ms, mean)'],
+      ['refAddCpuMs', 'reference bridge + host-local ADD, CPU time (ms, mean)'],
+      ['knetVersionMs', 'knet-kubenet VERSION: start-up only (ms)'],
+      ['refVersionMs', 'reference bridge VERSION (ms)'],
+      ['knetBootMs', '… knet ADD breakdown: Node.js boot until the first module (ms)'],
+      ['knetLoadToFirstSpawnMs', '… loading the bundle, reading the config, until the first command (ms)'],
+      ['knetChildProcesses', '… commands run per ADD'],
+      ['knetIpCommands', '… of which ip (iproute2)'],
+      ['knetNetnsExecCommands', '… of which ip netns exec (sysctl in the pod)'],
+      ['knetInChildrenMs', '… time waiting for commands (ms)'],
+      ['knetProcessMs', '… whole process, traced (ms)'],
+      ['loadAvg1', '1-minute load average when the ADDs ran'],
+      ['labUpMs', 'knet lab up, 3 nodes × 10 pods (ms)'],
+      ['labCheckMs', 'knet lab check (ms)'],
+      ['labProbes', '… probes'],
+      ['labDisagreements', '… disagreements'],
+      ['labDownMs', 'knet lab down (ms)'],
+    ],
+  },
 ];
 
 function median(xs) {
@@ -53,13 +85,25 @@ function median(xs) {
 const node = process.version;
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
 const machine = `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${node}, ${process.platform} ${process.arch}`;
+// The sections already written, by title, for benchmarks the filter leaves out.
+let previous = new Map();
+try {
+  previous = new Map(readFileSync('docs/benchmarks.md', 'utf8').split(/^(?=## )/m).slice(1).map((sec) => [sec.slice(3, sec.indexOf('\n')), sec.trimEnd() + '\n']));
+} catch {
+  // No document yet.
+}
 const sections = [];
 for (const b of BENCHES) {
+  const script = b.args.find((a) => a.endsWith('.mjs'));
+  if (FILTER !== undefined && !script.includes(FILTER)) {
+    if (previous.has(b.title)) sections.push(previous.get(b.title));
+    continue;
+  }
   const results = [];
   for (let i = 0; i < RUNS; i++) {
     const out = execFileSync(process.execPath, b.args, { encoding: 'utf8', maxBuffer: 1 << 26 });
     results.push(JSON.parse(out.trim().split('\n').pop()));
-    process.stderr.write(`${b.args[1]} run ${i + 1}/${RUNS}: ${out.trim().split('\n').pop()}\n`);
+    process.stderr.write(`${script} run ${i + 1}/${RUNS}: ${out.trim().split('\n').pop()}\n`);
   }
   const rows = b.fields.map(([k, label, target]) => `| ${label} | ${median(results.map((r) => r[k]))} | ${results.map((r) => r[k]).join(', ')} | ${target ?? ''} |`);
   sections.push([
@@ -83,4 +127,3 @@ Machine: ${machine}.
 ${sections.join('\n')}`;
 writeFileSync('docs/benchmarks.md', doc);
 process.stdout.write(doc);
-void readFileSync;
