@@ -1,0 +1,93 @@
+import type { Ipv4Cidr } from '@knet/core';
+import type { LeaseAttrs } from './lease-attrs.js';
+import type { FlannelNetConf } from './net-conf.js';
+
+/** One node's subnet lease (flannel's `lease.Lease`, IPv4). */
+export interface FlannelLease {
+  readonly subnet: Ipv4Cidr;
+  readonly attrs: LeaseAttrs;
+  /** When it expires, in milliseconds on the manager's clock; absent for a reservation (no TTL). */
+  readonly expiration?: number;
+}
+
+/** A change to the set of leases, as flannel's lease watch reports it. */
+export interface LeaseEvent {
+  readonly type: 'added' | 'removed';
+  readonly lease: FlannelLease;
+}
+
+/**
+ * Where flanneld gets its network configuration and leases (flannel's `subnet.Manager`): etcd
+ * (`createLocalSubnetManager`) or the Kubernetes API (`createKubeSubnetManager`).
+ */
+export interface SubnetManager {
+  /** What flanneld logs at start (`Etcd Local Manager with Previous Subnet: None`). */
+  readonly name: string;
+  /** The network configuration (etcd mode: the `config` key, checked; kube mode: net-conf.json). */
+  getNetworkConfig(): Promise<FlannelNetConf>;
+  /** Takes (or reuses) this node's subnet. @throws KnetError */
+  acquireLease(attrs: LeaseAttrs): Promise<FlannelLease>;
+  /** Extends a lease by the subnet TTL. @throws KnetError */
+  renewLease(lease: FlannelLease): Promise<FlannelLease>;
+  /** Every lease there is now (the watch's snapshot). */
+  listLeases(): Promise<FlannelLease[]>;
+  /** The VTEP MAC stored for this node (kube mode's `backend-data` annotation), to keep `flannel.1`'s MAC. */
+  storedVtepMac(): Promise<string | undefined>;
+}
+
+function sameSubnet(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
+  return a.address === b.address && a.prefix === b.prefix;
+}
+
+/**
+ * Turns snapshots of the leases into added/removed events for one node, ignoring its own lease:
+ * flannel's `LeaseWatcher.Reset` (new leases are added, vanished ones removed) — with one
+ * difference: a known lease whose attributes changed is reported as added again, as the kube
+ * manager's update handler and an etcd put event would.
+ *
+ * @see flannel-io/flannel pkg/lease/lease.go `LeaseWatcher`
+ */
+export class LeaseWatcher {
+  private known: FlannelLease[] = [];
+  constructor(private readonly own: Ipv4Cidr) {}
+
+  /** The remote leases the watcher knows. */
+  get leases(): readonly FlannelLease[] {
+    return this.known;
+  }
+
+  /** Events that bring the known set to `snapshot`. */
+  reset(snapshot: readonly FlannelLease[]): LeaseEvent[] {
+    const events: LeaseEvent[] = [];
+    const next: FlannelLease[] = [];
+    const old = new Map(this.known.map((l) => [`${l.subnet.address}/${l.subnet.prefix}`, l]));
+    for (const l of snapshot) {
+      if (sameSubnet(l.subnet, this.own)) continue;
+      const key = `${l.subnet.address}/${l.subnet.prefix}`;
+      const was = old.get(key);
+      old.delete(key);
+      next.push(l);
+      if (was === undefined || JSON.stringify(was.attrs) !== JSON.stringify(l.attrs)) events.push({ type: 'added', lease: l });
+    }
+    for (const l of old.values()) events.push({ type: 'removed', lease: l });
+    this.known = next;
+    return events;
+  }
+
+  /** Applies incremental events (the watch's updates); returns those that concern other nodes. */
+  update(events: readonly LeaseEvent[]): LeaseEvent[] {
+    const out: LeaseEvent[] = [];
+    for (const e of events) {
+      if (sameSubnet(e.lease.subnet, this.own)) continue;
+      const i = this.known.findIndex((l) => sameSubnet(l.subnet, e.lease.subnet));
+      if (e.type === 'added') {
+        if (i >= 0) this.known[i] = e.lease;
+        else this.known.push(e.lease);
+      } else if (i >= 0) {
+        this.known.splice(i, 1);
+      }
+      out.push(e);
+    }
+    return out;
+  }
+}
