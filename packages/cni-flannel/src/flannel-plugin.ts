@@ -189,7 +189,7 @@ export function createFlannelPlugin(options: FlannelOptions = {}): FlannelPlugin
 
   /** The watch: the new lease to every other running flanneld, a snapshot to the new one. */
   async function announce(agent: Flanneld): Promise<void> {
-    const lease = agent.lease!;
+    const lease = (await agent.subnetManager.lookupLease(agent.lease!.subnet)) ?? agent.lease!;
     for (const s of nodes.values()) {
       if (s.agent === agent || s.agent.lease === undefined) continue;
       await s.agent.handleEvents([{ type: 'added', lease }]);

@@ -187,6 +187,19 @@ export function createKubeSubnetManager(options: KubeSubnetManagerOptions): Subn
       }
       return out;
     },
+    async lookupLease(subnet) {
+      for (const n of await nodes.list()) {
+        if (n.podCIDR === '') continue;
+        let c: Ipv4Cidr;
+        try {
+          c = parseIpv4Cidr(n.podCIDR, { strict: false });
+        } catch {
+          continue;
+        }
+        if (c.address === subnet.address && c.prefix === subnet.prefix) return leaseOf(n);
+      }
+      return undefined;
+    },
     async storedVtepMac() {
       const n = await nodes.get(nodeName);
       const raw = n?.annotations[a.backendData];

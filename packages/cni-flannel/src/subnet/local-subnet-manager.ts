@@ -1,6 +1,6 @@
 import { KnetError, SeededRng, formatIpv4Cidr } from '@knet/core';
 import type { Datastore, DatastoreClock, Ipv4Cidr } from '@knet/core';
-import type { LeaseAttrs } from './lease-attrs.js';
+import { parseLeaseAttrs, type LeaseAttrs } from './lease-attrs.js';
 import { checkNetConf, parseNetConf, type FlannelNetConf } from './net-conf.js';
 import { createSubnetRegistry, type StoredLease, type SubnetRegistry } from './subnet-registry.js';
 import type { FlannelLease, SubnetManager } from './subnet-manager.js';
@@ -134,6 +134,15 @@ export function createLocalSubnetManager(options: LocalSubnetManagerOptions): Su
     },
     async listLeases() {
       return (await registry.getSubnets()).map((l) => toLease(l));
+    },
+    async lookupLease(subnet) {
+      const e = await options.datastore.get(registry.keyOf(subnet));
+      if (e === undefined) return undefined;
+      try {
+        return { subnet, attrs: parseLeaseAttrs(e.value) };
+      } catch {
+        return undefined;
+      }
     },
     async storedVtepMac() {
       return undefined;

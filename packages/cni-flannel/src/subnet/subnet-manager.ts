@@ -31,6 +31,11 @@ export interface SubnetManager {
   renewLease(lease: FlannelLease): Promise<FlannelLease>;
   /** Every lease there is now (the watch's snapshot). */
   listLeases(): Promise<FlannelLease[]>;
+  /**
+   * The lease of `subnet` as the store holds it (what the watch reports to other nodes: in kube
+   * mode the Node's annotations, in etcd mode the key's value), `undefined` when there is none.
+   */
+  lookupLease(subnet: Ipv4Cidr): Promise<FlannelLease | undefined>;
   /** The VTEP MAC stored for this node (kube mode's `backend-data` annotation), to keep `flannel.1`'s MAC. */
   storedVtepMac(): Promise<string | undefined>;
 }
