@@ -1,4 +1,6 @@
-import type { NetfilterChain, NetfilterHook, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
+import type { KnetError } from '../../errors/knet-error.js';
+import type { NetfilterChain, NetfilterHook, NetfilterRule, NetfilterTableName } from './netfilter-types.js';
+import { hookNames } from './chain-graph.js';
 import { TABLE_BUILTIN_CHAINS } from './netfilter-types.js';
 import { MATCH_PROTOCOL } from './match-modules.js';
 import { restoreError } from './restore-error.js';
@@ -27,133 +29,6 @@ const TARGET_LIMITS: Readonly<Record<string, { table?: string; hooks?: readonly 
   CT: { table: 'raw' },
   NOTRACK: { table: 'raw' },
 };
-
-/** Target chains of the jumps and gotos of a rule array (cached per array: committed arrays do not change). */
-const JUMPS = new WeakMap<readonly NetfilterRule[], readonly string[]>();
-
-function jumpsOf(rules: readonly NetfilterRule[]): readonly string[] {
-  let j = JUMPS.get(rules);
-  if (j === undefined) {
-    const out: string[] = [];
-    for (const r of rules) if (r.target.kind === 'jump' || r.target.kind === 'goto') out.push(r.target.chain);
-    j = out;
-    JUMPS.set(rules, j);
-  }
-  return j;
-}
-
-/** Bit of each hook in a hook mask (the kernel's `1 << NF_INET_*`). */
-export const HOOK_BITS: Readonly<Record<NetfilterHook, number>> = {
-  PREROUTING: 1,
-  INPUT: 2,
-  FORWARD: 4,
-  OUTPUT: 8,
-  POSTROUTING: 16,
-};
-
-/** The hooks (as masks) each chain of a committed table is reachable from, as the last check computed them. */
-const HOOKS = new WeakMap<NetfilterTable, Map<string, number>>();
-
-/**
- * The hooks each chain of a table is reachable from, as a mask of {@link HOOK_BITS} (the
- * kernel's `comefrom`), or the name of a chain on a loop reachable from a built-in chain.
- *
- * @remarks Linux equivalent: `mark_source_chains` (net/ipv4/netfilter/ip_tables.c). One
- * depth-first walk from the built-in chains finds loops and a topological order; the masks then
- * flow along the jumps in that order, so the cost is linear in chains and jumps.
- */
-export function chainHooks(table: NetfilterTable): { hooks: Map<string, number>; loop?: string } {
-  const names = [...table.chains.keys()];
-  const index = new Map<string, number>();
-  names.forEach((n, i) => index.set(n, i));
-  const n = names.length;
-  const edges: (readonly number[])[] = new Array<readonly number[]>(n);
-  for (let i = 0; i < n; i++) {
-    const c = table.chains.get(names[i] as string) as NetfilterChain;
-    const out: number[] = [];
-    for (const target of jumpsOf(c.rules)) {
-      const j = index.get(target);
-      if (j !== undefined) out.push(j);
-    }
-    edges[i] = out;
-  }
-  const color = new Uint8Array(n);
-  const order: number[] = [];
-  let loop: string | undefined;
-  const roots: number[] = [];
-  for (const hook of TABLE_BUILTIN_CHAINS[table.name]) {
-    const r = index.get(hook);
-    if (r !== undefined) roots.push(r);
-  }
-  const stackNode: number[] = [];
-  const stackEdge: number[] = [];
-  for (const r of roots) {
-    if (color[r] !== 0) continue;
-    color[r] = 1;
-    stackNode.push(r);
-    stackEdge.push(0);
-    while (stackNode.length > 0 && loop === undefined) {
-      const top = stackNode.length - 1;
-      const v = stackNode[top] as number;
-      const out = edges[v] as readonly number[];
-      const e = stackEdge[top] as number;
-      if (e < out.length) {
-        stackEdge[top] = e + 1;
-        const w = out[e] as number;
-        if (color[w] === 1) loop = names[w];
-        else if (color[w] === 0) {
-          color[w] = 1;
-          stackNode.push(w);
-          stackEdge.push(0);
-        }
-      } else {
-        color[v] = 2;
-        order.push(v);
-        stackNode.pop();
-        stackEdge.pop();
-      }
-    }
-    if (loop !== undefined) break;
-  }
-  const mask = new Uint8Array(n);
-  for (const hook of TABLE_BUILTIN_CHAINS[table.name]) {
-    const r = index.get(hook);
-    if (r !== undefined) mask[r] = (mask[r] as number) | HOOK_BITS[hook];
-  }
-  // Reverse postorder is a topological order of the reachable chains.
-  for (let k = order.length - 1; k >= 0; k--) {
-    const v = order[k] as number;
-    const m = mask[v] as number;
-    if (m === 0) continue;
-    for (const w of edges[v] as readonly number[]) mask[w] = (mask[w] as number) | m;
-  }
-  const hooks = new Map<string, number>();
-  for (let i = 0; i < n; i++) hooks.set(names[i] as string, mask[i] as number);
-  return loop !== undefined ? { hooks, loop } : { hooks };
-}
-
-/** True when `table` has the chains of `previous` and each changed chain jumps to the same chains as before. */
-function sameGraph(table: NetfilterTable, previous: NetfilterTable, changed: ReadonlySet<NetfilterChain>): boolean {
-  if (table.chains.size !== previous.chains.size) return false;
-  for (const c of changed) {
-    const old = previous.chains.get(c.name);
-    if (old === undefined || table.chains.get(c.name) !== c) return false;
-    const a = jumpsOf(c.rules);
-    const b = jumpsOf(old.rules);
-    if (a.length === b.length && a.every((x, i) => x === b[i])) continue;
-    const sa = new Set(a);
-    const sb = new Set(b);
-    if (sa.size !== sb.size) return false;
-    for (const x of sa) if (!sb.has(x)) return false;
-  }
-  for (const name of table.chains.keys()) if (!previous.chains.has(name)) return false;
-  return true;
-}
-
-/** The hook names of a mask. */
-export function hookNames(mask: number): NetfilterHook[] {
-  return (Object.keys(HOOK_BITS) as NetfilterHook[]).filter((h) => (mask & HOOK_BITS[h]) !== 0);
-}
 
 /** True when a rule's validity depends on the hooks it is reachable from. */
 export function hookSensitive(rule: NetfilterRule): boolean {
@@ -237,51 +112,39 @@ export interface PendingProblem {
   readonly problem: string;
 }
 
-/** What {@link checkTable} may skip: chains unchanged since `previous` whose hooks are unchanged. */
-export interface CheckTableIncremental {
-  /** Chains created or changed since `previous` was committed. */
-  readonly changed: ReadonlySet<NetfilterChain>;
-  /** The table as committed before (its chains that are not in `changed` are unchanged). */
-  readonly previous?: NetfilterTable;
+/** The error iptables-restore reports for a loop reachable from a built-in chain. */
+export function loopError(table: NetfilterTableName, chain: string, commitLine: number): KnetError {
+  return restoreError('line-failed', commitLine, '', {
+    reason: `loop found in table ${table} through chain ${chain} (Too many levels of symbolic links)`,
+    table,
+  });
 }
 
 /**
- * Runs the commit-time checks on a table about to replace the kernel's.
+ * Runs the commit-time checks on the rules of a table about to replace the kernel's.
  *
+ * @param table the table's name
+ * @param chains the chains to check: all of them, or (when the last commit's checks still hold
+ * for the others) those created or changed since and those now reachable from other hooks
+ * @param hooksOf the hook mask (`HOOK_BITS`) each chain is reachable from
  * @param pending static problems of rules this restore added, with their source lines
  * @param ruleLines source lines of the hook-sensitive rules this restore added
  * @param commitLine the COMMIT line iptables-restore reports
- * @param incremental lets unchanged chains reachable from the same hooks go unchecked
  * @throws KnetError `EINVAL` (`line N failed`) naming the first refused rule.
  */
 export function checkTable(
-  table: NetfilterTable,
+  table: NetfilterTableName,
+  chains: Iterable<NetfilterChain>,
+  hooksOf: (chain: string) => number,
   pending: ReadonlyMap<NetfilterRule, PendingProblem>,
   ruleLines: ReadonlyMap<NetfilterRule, number>,
   commitLine: number,
-  incremental?: CheckTableIncremental,
 ): void {
-  const before = incremental?.previous !== undefined ? HOOKS.get(incremental.previous) : undefined;
-  // With the same chains and the same jumps, reachability (and so loops and hooks) is unchanged.
-  const same = before !== undefined && incremental?.previous !== undefined && sameGraph(table, incremental.previous, incremental.changed);
-  const { hooks, loop } = same && before !== undefined ? { hooks: before, loop: undefined } : chainHooks(table);
-  if (loop !== undefined) {
-    throw restoreError('line-failed', commitLine, '', {
-      reason: `loop found in table ${table.name} through chain ${loop} (Too many levels of symbolic links)`,
-      table: table.name,
-    });
-  }
   // Find the refused rules in any order first; the kernel reports the first in table order.
-  const refused: { chain: string; rule: NetfilterRule; problem: string; ruleLine?: number }[] = [];
-  // With an unchanged graph, only the changed chains can hold a refused rule.
-  const scan: Iterable<[string, NetfilterChain]> =
-    same && incremental !== undefined
-      ? [...incremental.changed].filter((c) => table.chains.get(c.name) === c).map((c): [string, NetfilterChain] => [c.name, c])
-      : table.chains;
-  for (const [name, chain] of scan) {
-    const h = hooks.get(name) ?? 0;
-    // The kernel checked an unchanged chain already, from the same hooks.
-    if (before !== undefined && incremental !== undefined && !incremental.changed.has(chain) && before.get(name) === h) continue;
+  const refused: { chain: NetfilterChain; rule: NetfilterRule; problem: string; ruleLine?: number }[] = [];
+  for (const chain of chains) {
+    const h = hooksOf(chain.name);
+    if (pending.size === 0 && h === 0) continue;
     for (const rule of chain.rules) {
       let problem: string | undefined;
       let ruleLine: number | undefined;
@@ -296,27 +159,23 @@ export function checkTable(
         problem = hookProblem(rule, h);
         ruleLine = ruleLines.get(rule);
       }
-      if (problem !== undefined) refused.push({ chain: name, rule, problem, ...(ruleLine !== undefined ? { ruleLine } : {}) });
+      if (problem !== undefined) refused.push({ chain, rule, problem, ...(ruleLine !== undefined ? { ruleLine } : {}) });
     }
   }
-  if (refused.length === 0) {
-    HOOKS.set(table, hooks);
-    return;
-  }
-  const builtins = TABLE_BUILTIN_CHAINS[table.name] as readonly string[];
+  if (refused.length === 0) return;
+  const builtins = TABLE_BUILTIN_CHAINS[table] as readonly string[];
   const rank = (chain: string): [number, string] => [builtins.includes(chain) ? builtins.indexOf(chain) : builtins.length, chain];
   refused.sort((a, b) => {
-    const [ra, na] = rank(a.chain);
-    const [rb, nb] = rank(b.chain);
+    const [ra, na] = rank(a.chain.name);
+    const [rb, nb] = rank(b.chain.name);
     if (ra !== rb) return ra - rb;
     if (na !== nb) return na < nb ? -1 : 1;
-    const rules = table.chains.get(a.chain)?.rules ?? [];
-    return rules.indexOf(a.rule) - rules.indexOf(b.rule);
+    return a.chain.rules.indexOf(a.rule) - b.chain.rules.indexOf(b.rule);
   });
   const first = refused[0] as (typeof refused)[number];
   throw restoreError('line-failed', commitLine, '', {
-    reason: `kernel refused "-A ${first.chain} ${first.rule.spec}": ${first.problem} (Invalid argument)`,
-    table: table.name,
+    reason: `kernel refused "-A ${first.chain.name} ${first.rule.spec}": ${first.problem} (Invalid argument)`,
+    table,
     ...(first.ruleLine !== undefined ? { ruleLine: first.ruleLine } : {}),
   });
 }

@@ -5,7 +5,10 @@ import { createTable, ensureTable, isBuiltinChain, type NetfilterState } from '.
 import { formatRuleSpec, parseRuleCommand, splitRuleWords, type ParsedRule, type RuleCommand } from './parse-rule-command.js';
 import { restoreError, RuleParseError, UnsupportedExtensionError } from './restore-error.js';
 import { detach } from './parse-helpers.js';
-import { checkTable, hookSensitive, staticProblem, type PendingProblem } from './check-table.js';
+import { checkTable, hookSensitive, loopError, staticProblem, type PendingProblem } from './check-table.js';
+import { ChainOverlay } from './chain-overlay.js';
+import { applyChainGraphUpdate, buildChainGraph, chainGraphOf, setChainGraph, updateChainGraph, type ChainGraph } from './chain-graph.js';
+import { TABLE_BUILTIN_CHAINS } from './netfilter-types.js';
 
 /**
  * iptables-restore: parse the text format iptables-save prints and apply it to a namespace's
@@ -244,13 +247,16 @@ export interface IptablesRestoreResult {
 }
 
 /**
- * Working copy of one table during a restore. Chains are copied on first change (copy-on-write):
- * unchanged chains keep their rule arrays, so what is cached per array (the evaluator's index,
- * jump lists) stays valid and a partial sync costs what it changes.
+ * Working copy of one table during a restore. Chains are copied on first change (copy-on-write)
+ * into an overlay of the committed chains: unchanged chains keep their rule arrays, so what is
+ * cached per array (the evaluator's index, jump lists) stays valid, and a partial sync costs
+ * what it changes.
  */
 interface Working {
   readonly name: NetfilterTableName;
-  readonly chains: Map<string, NetfilterChain>;
+  /** The table the restore started from (committed, or new when the restore only tests). */
+  readonly table: NetfilterTable;
+  readonly chains: ChainOverlay;
   /** Chains this restore created or copied (so may change in place). */
   readonly owned: Set<NetfilterChain>;
   /** Source lines of the hook-sensitive rules this restore added (for error details). */
@@ -259,8 +265,10 @@ interface Working {
   readonly pending: Map<NetfilterRule, PendingProblem>;
   /** Built-in chains whose policy counters a `:CHAIN POLICY [p:b]` line set (with `--counters`). */
   readonly policyCounters: Set<string>;
-  /** References to each chain (jumps and gotos), computed on the first `-X` and kept up to date. */
-  refs?: Map<string, number> | undefined;
+  /** Change of the number of jumps and gotos to each chain since the restore started. */
+  readonly refDelta: Map<string, number>;
+  /** Jumps and gotos to each chain when the restore started (the graph's, or counted on the first `-X`). */
+  baseRefs?: ReadonlyMap<string, number>;
 }
 
 /** The chain, copied into the working table first if this restore has not changed it yet. */
@@ -291,8 +299,7 @@ function setRules(work: Working, c: NetfilterChain, rules: NetfilterRule[]): voi
 }
 
 function countRefs(work: Working, rules: readonly NetfilterRule[], delta: number): void {
-  const refs = work.refs;
-  if (refs === undefined) return;
+  const refs = work.refDelta;
   for (const r of rules) {
     if (r.target.kind === 'jump' || r.target.kind === 'goto') refs.set(r.target.chain, (refs.get(r.target.chain) ?? 0) + delta);
   }
@@ -340,16 +347,21 @@ export function applyIptablesRestore(
         const base = existing ?? createTable(ev.table);
         work = {
           name: ev.table,
-          chains: new Map(base.chains),
+          table: base,
+          chains: new ChainOverlay(base.chains),
           owned: new Set(),
           ruleLines: new Map(),
           pending: new Map(),
           policyCounters: new Set(),
+          refDelta: new Map(),
         };
         if (options.noflush !== true) {
           for (const name of [...work.chains.keys()]) {
             if (isBuiltinChain(ev.table, name)) own(work, name, true);
-            else work.chains.delete(name);
+            else {
+              countRefs(work, (work.chains.get(name) as NetfilterChain).rules, -1);
+              work.chains.delete(name);
+            }
           }
         }
         pendingRules = 0;
@@ -364,24 +376,23 @@ export function applyIptablesRestore(
       case 'commit': {
         if (work === undefined) break;
         const w: Working = work;
-        const previous = state.tables.get(w.name);
-        const table: NetfilterTable = { name: w.name, chains: w.chains };
-        checkTable(table, w.pending, w.ruleLines, ev.line, { changed: w.owned, ...(previous !== undefined ? { previous } : {}) });
+        const commitGraph = checkCommit(w, ev.line);
         if (options.test !== true) {
           // Policy counters restart at COMMIT unless the file set them (legacy libiptc behaviour).
-          for (const name of [...w.chains.keys()]) {
-            if (!isBuiltinChain(w.name, name)) continue;
+          for (const name of TABLE_BUILTIN_CHAINS[w.name]) {
             const c = own(w, name);
             if (c !== undefined && !w.policyCounters.has(c.name)) {
               c.counters.packets = 0;
               c.counters.bytes = 0;
             }
           }
-          // Map.set keeps the table's instantiation position.
-          state.tables.set(table.name, table);
+          // The table is replaced in place; Map.set keeps its instantiation position.
+          w.chains.commit();
+          commitGraph();
+          state.tables.set(w.name, w.table);
           retainRecentLists(state);
         }
-        committed.push(table.name);
+        committed.push(w.name);
         rulesWritten += pendingRules;
         work = undefined;
         break;
@@ -462,11 +473,50 @@ function getChain(work: Working, name: string, line: number): NetfilterChain {
 }
 
 function countReferences(work: Working, chain: string): number {
-  if (work.refs === undefined) {
-    work.refs = new Map();
-    for (const c of work.chains.values()) countRefs(work, c.rules, 1);
+  if (work.baseRefs === undefined) {
+    const graph = chainGraphOf(work.table);
+    if (graph !== undefined) work.baseRefs = graph.refs;
+    else {
+      const refs = new Map<string, number>();
+      for (const c of work.chains.base.values()) {
+        for (const r of c.rules) if (r.target.kind === 'jump' || r.target.kind === 'goto') refs.set(r.target.chain, (refs.get(r.target.chain) ?? 0) + 1);
+      }
+      work.baseRefs = refs;
+    }
   }
-  return work.refs.get(chain) ?? 0;
+  return (work.baseRefs.get(chain) ?? 0) + (work.refDelta.get(chain) ?? 0);
+}
+
+/**
+ * The kernel's checks at COMMIT (loops, each rule's hooks, the static problems of new rules),
+ * on the changed chains only when the table's jump graph could be updated incrementally.
+ *
+ * @returns what keeps the table's graph up to date once the COMMIT is done.
+ * @throws KnetError `line N failed` as iptables-restore reports a refused COMMIT.
+ */
+function checkCommit(w: Working, commitLine: number): () => void {
+  const graph = chainGraphOf(w.table);
+  if (graph !== undefined) {
+    const chains = w.chains;
+    const update = updateChainGraph(graph, chains.changes(), (n) => chains.get(n));
+    if (update !== undefined) {
+      const scan = new Set<NetfilterChain>();
+      for (const [, , after] of chains.changes()) if (after !== undefined) scan.add(after);
+      for (const n of update.maskChanged) {
+        const c = chains.get(n);
+        if (c !== undefined) scan.add(c);
+      }
+      const hooksOf = (n: string): number => update.masks.get(n) ?? graph.masks.get(n) ?? 0;
+      checkTable(w.name, scan, hooksOf, w.pending, w.ruleLines, commitLine);
+      return () => applyChainGraphUpdate(graph, update);
+    }
+  }
+  const full: NetfilterTable = { name: w.name, chains: w.chains.toMap() };
+  const built = buildChainGraph(full);
+  if ('loop' in built) throw loopError(w.name, built.loop, commitLine);
+  checkTable(w.name, full.chains.values(), (n) => built.hooks.get(n) ?? 0, w.pending, w.ruleLines, commitLine);
+  const fresh: ChainGraph = built.graph;
+  return () => setChainGraph(w.table, fresh);
 }
 
 function applyCommand(work: Working, cmd: RuleCommand, line: number, state: NetfilterState): number {
@@ -582,7 +632,6 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       newChain(work, detach(cmd.newName));
       const renamed = work.chains.get(cmd.newName) as NetfilterChain;
       renamed.rules = c.rules.slice();
-      work.refs = undefined;
       // Jumps follow the chain: rewrite the rules that name it.
       for (const name of [...work.chains.keys()]) {
         const current = work.chains.get(name) as NetfilterChain;
@@ -592,6 +641,8 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
           if ((r.target.kind === 'jump' || r.target.kind === 'goto') && r.target.chain === cmd.chain) {
             const target = { kind: r.target.kind, chain: cmd.newName } as const;
             const nr = { ...r, target, spec: formatRuleSpec(r.ip, r.matches, target) };
+            countRefs(work, [r], -1);
+            countRefs(work, [nr], 1);
             const l = work.ruleLines.get(r);
             if (l !== undefined) work.ruleLines.set(nr, l);
             const p = work.pending.get(r);
