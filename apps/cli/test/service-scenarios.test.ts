@@ -76,6 +76,26 @@ describe('ClusterIP', () => {
     expect(self.hops.some((h) => h.decision.includes('-s 10.244.0.2/32') && h.decision.includes('KUBE-MARK-MASQ'))).toBe(true);
   });
 
+  it('hairpin once the node has a REACHABLE neighbour entry for the pod: bridged DNAT needs the hairpin flag, which promiscuous-bridge mode does not set', async () => {
+    const b = await cluster();
+    // The node talks to web-1 first, so cbr0's neighbour entry for it becomes REACHABLE.
+    tracePacket(b.cluster, b.host, resolveEndpoint(b.cluster, 'node/node-1'), resolveEndpoint(b.cluster, 'default/web-1:8080'), { proto: 'tcp', dport: 8080 });
+    const d = resolveEndpoint(b.cluster, 'svc/default/web');
+    const t = tracePacket(b.cluster, b.host, resolveEndpoint(b.cluster, 'default/web-1'), d, { proto: 'tcp', dport: 80, choose: () => true });
+    expect(t.outcome.endpoint).toBe(WEB1);
+    expect(t.verdict).toMatchObject({ kind: 'dropped', reason: 'hairpin-denied', node: 'node-1' });
+    expect(t.hops.some((h) => h.decision.startsWith('bridged DNAT (br_netfilter)'))).toBe(true);
+  });
+
+  it('hairpin-veth mode sets the port flag, so the same bridged DNAT is delivered', async () => {
+    const state = loadState([FILE]);
+    const b = await buildSim(state, pickPlugin({ ...state, cluster: { ...state.cluster, cni: { plugin: 'kubenet', options: { hairpinMode: 'hairpin-veth' } } } }, undefined), 1);
+    tracePacket(b.cluster, b.host, resolveEndpoint(b.cluster, 'node/node-1'), resolveEndpoint(b.cluster, 'default/web-1:8080'), { proto: 'tcp', dport: 8080 });
+    const t = tracePacket(b.cluster, b.host, resolveEndpoint(b.cluster, 'default/web-1'), resolveEndpoint(b.cluster, 'svc/default/web'), { proto: 'tcp', dport: 80, choose: () => true });
+    expect(t.outcome).toMatchObject({ endpoint: WEB1, masqueraded: true, verdict: 'delivered' });
+    expect(t.hops.some((h) => h.step === 'bridge-forward' && h.detail?.kind === 'fdb' && h.detail.action === 'hairpin')).toBe(true);
+  });
+
   it('without endpoints: REJECT, and the client gets ICMP port unreachable', async () => {
     const t = await trace('default/client-1', 'svc/default/web-empty');
     expect(t.verdict).toMatchObject({ kind: 'rejected', node: 'node-1' });

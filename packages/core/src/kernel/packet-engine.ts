@@ -885,7 +885,8 @@ export class PacketEngine {
         return;
       }
       if (out === ingress && !out.bridgePort!.hairpin) {
-        this.drop(ns, f, 'hairpin-denied', `${br.name} fdb: ${dst} is behind ${out.name}, the port the frame came in on; hairpin is off on ${out.name}`, formatPacket(frame), out.name);
+        const promisc = br.promisc ? ` (${br.name} is promiscuous, so a copy goes up the stack, where ip_rcv drops it as PACKET_OTHERHOST)` : '';
+        this.drop(ns, f, 'hairpin-denied', `${br.name} fdb: ${dst} is behind ${out.name}, the port the frame came in on; hairpin is off on ${out.name}${promisc}`, formatPacket(frame), out.name);
         return;
       }
       const hairpin = out === ingress;
@@ -1033,6 +1034,34 @@ export class PacketEngine {
   }
 
 
+
+
+  /**
+   * br_nf_pre_routing_finish_bridge: a bridged frame whose destination a DNAT moved to a host
+   * behind the same bridge is not routed. When the bridge's neighbour entry for the new
+   * destination is connected (REACHABLE or PERMANENT, its header cached), the frame goes back into
+   * the bridge from its ingress port with that MAC (no TTL decrement), so a frame for the port it
+   * came in on needs the port's hairpin flag: kubelet's promiscuous-bridge mode does not set it
+   * and the frame is dropped (the promiscuous bridge passes a copy up the stack, where ip_rcv drops
+   * it as PACKET_OTHERHOST). Otherwise the neighbour layer resolves and sends it from the bridge
+   * device, which is modelled as routing (ADR 0005). Returns false in that case.
+   * @see linux net/bridge/br_netfilter_hooks.c br_nf_pre_routing_finish_bridge, br_forward.c should_deliver
+   */
+  private bridgedDnat(br: SimLink, pkt: Ipv4Packet, route: SimRoute, frame: EthernetFrame, f: Flight): boolean {
+    const ns = br.netns;
+    const ingress = f.physIn !== undefined ? ns.links.get(f.physIn) : undefined;
+    if (ingress === undefined) return false;
+    const nexthop = route.gateway ?? pkt.dst;
+    const e = ns.neigh.get(br.ifindex, nexthop, this.host.now);
+    if (e === undefined || e.lladdr === undefined || (e.state !== 'REACHABLE' && e.state !== 'PERMANENT')) return false;
+    const out: EthernetFrame = { ...frame, dst: e.lladdr, src: br.mac, payload: pkt };
+    this.hop(ns, f, 'bridge-forward', `bridged DNAT (br_netfilter): ${formatIpv4(pkt.dst)} is behind ${br.name} itself and neighbour ${formatIpv4(nexthop)} is ${e.state}: the frame goes back into ${br.name} from ${ingress.name} with destination ${e.lladdr} (not routed, TTL kept)`, formatPacket(out), {
+      dev: br.name,
+      detail: { kind: 'fdb', mac: e.lladdr, bridge: br.name, port: ingress.name, action: 'forward' },
+    });
+    this.schedule(STEP_NS, () => this.brForwardDecision(br, ingress, out, f, true));
+    return true;
+  }
 
   // ---- VXLAN ------------------------------------------------------------------------------
 
@@ -1415,6 +1444,7 @@ export class PacketEngine {
       return;
     }
     // NF_INET_PRE_ROUTING: raw, conntrack, mangle, nat (DNAT) — unless br_netfilter ran them.
+    const beforeNat = pkt;
     if (!f.preroutingDone) {
       const hooked = this.hookPrerouting(ns, pkt, f, dev);
       if (hooked === undefined) return;
@@ -1422,6 +1452,10 @@ export class PacketEngine {
     }
     const summary = formatIpPacket(pkt);
     const route = this.fibLookup(ns, pkt.dst);
+    if (dev.bridge !== undefined && f.physIn !== undefined && pkt.dst !== beforeNat.dst && route?.type === 'unicast' && route.dev === dev.name &&
+      this.brNetfilter(dev) && this.bridgedDnat(dev, pkt, route, frame, f)) {
+      return;
+    }
     if (route !== undefined && (route.type === 'local' || route.type === 'broadcast')) {
       this.routeHop(ns, f, route, pkt);
       this.localDeliver(ns, dev, pkt, f);
