@@ -16,11 +16,13 @@ import {
 } from '@knet/core';
 import { installIptablesProxier, iptablesOptionsForNode } from '@knet/kube-proxy';
 import { createKubenetPlugin, parseKubenetOptions } from '@knet/kubenet';
+import { createFlannelPlugin, parseFlannelOptions } from '@knet/cni-flannel';
 import { UsageError } from './cli-error.js';
 
 /** The CNI plugins this CLI can compose, by `spec.cni.plugin` name. */
 export const PLUGINS: Readonly<Record<string, (options: Readonly<Record<string, unknown>>) => NetworkPlugin>> = {
   kubenet: (options) => createKubenetPlugin(parseKubenetOptions(options)),
+  flannel: (options) => createFlannelPlugin(parseFlannelOptions(options)),
 };
 
 /**
