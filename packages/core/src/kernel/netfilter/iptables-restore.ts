@@ -265,8 +265,11 @@ interface Working {
   readonly pending: Map<NetfilterRule, PendingProblem>;
   /** Built-in chains whose policy counters a `:CHAIN POLICY [p:b]` line set (with `--counters`). */
   readonly policyCounters: Set<string>;
-  /** Change of the number of jumps and gotos to each chain since the restore started. */
-  readonly refDelta: Map<string, number>;
+  /**
+   * Change of the number of jumps and gotos to each chain since the restore started: computed
+   * on the first `-X` (the only reader) and kept up to date after it.
+   */
+  refDelta?: Map<string, number>;
   /** Jumps and gotos to each chain when the restore started (the graph's, or counted on the first `-X`). */
   baseRefs?: ReadonlyMap<string, number>;
 }
@@ -300,6 +303,7 @@ function setRules(work: Working, c: NetfilterChain, rules: NetfilterRule[]): voi
 
 function countRefs(work: Working, rules: readonly NetfilterRule[], delta: number): void {
   const refs = work.refDelta;
+  if (refs === undefined) return;
   for (const r of rules) {
     if (r.target.kind === 'jump' || r.target.kind === 'goto') refs.set(r.target.chain, (refs.get(r.target.chain) ?? 0) + delta);
   }
@@ -353,15 +357,11 @@ export function applyIptablesRestore(
           ruleLines: new Map(),
           pending: new Map(),
           policyCounters: new Set(),
-          refDelta: new Map(),
         };
         if (options.noflush !== true) {
           for (const name of [...work.chains.keys()]) {
             if (isBuiltinChain(ev.table, name)) own(work, name, true);
-            else {
-              countRefs(work, (work.chains.get(name) as NetfilterChain).rules, -1);
-              work.chains.delete(name);
-            }
+            else work.chains.delete(name);
           }
         }
         pendingRules = 0;
@@ -483,6 +483,17 @@ function countReferences(work: Working, chain: string): number {
       }
       work.baseRefs = refs;
     }
+  }
+  if (work.refDelta === undefined) {
+    const delta = new Map<string, number>();
+    const add = (rules: readonly NetfilterRule[], d: number): void => {
+      for (const r of rules) if (r.target.kind === 'jump' || r.target.kind === 'goto') delta.set(r.target.chain, (delta.get(r.target.chain) ?? 0) + d);
+    };
+    for (const [, before, after] of work.chains.changes()) {
+      if (before !== undefined) add(before.rules, -1);
+      if (after !== undefined) add(after.rules, 1);
+    }
+    work.refDelta = delta;
   }
   return (work.baseRefs.get(chain) ?? 0) + (work.refDelta.get(chain) ?? 0);
 }
