@@ -111,6 +111,6 @@ describe('createFlannelCniPlugin', () => {
     });
     expect(JSON.parse((await run('ADD')).out)).toEqual({ code: 11, msg: 'host-local: lock busy' });
     const other = setup();
-    expect(JSON.parse((await other.run('ADD', { ...CONF, delegate: { type: 'macvlan' } })).out)).toEqual({ code: 999, msg: 'failed to find plugin "macvlan" in path [/opt/cni/bin]' });
+    expect(JSON.parse((await other.run('ADD', { ...CONF, delegate: { type: 'macvlan' } })).out)).toEqual({ code: 999, msg: 'failed to delegate add: failed to find plugin "macvlan" in path [/opt/cni/bin]' });
   });
 });

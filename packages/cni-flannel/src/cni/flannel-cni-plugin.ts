@@ -91,7 +91,7 @@ export function flannelDelegateConf(conf: FlannelCniConf, env: SubnetEnv): Recor
 /**
  * Runs in-process CNI plugins as delegates (`invoke.DelegateAdd` without a process): the
  * flannel plugin's environment with `CNI_COMMAND` set, the delegate config on stdin.
- * @throws CniError the delegate's error; code 999 `failed to find plugin "<type>" in path [...]`.
+ * @throws CniError the delegate's error; an Error `failed to find plugin "<type>" in path [...]` for a type it does not have.
  * @example
  * ```ts
  * import { createBridgeCniPlugin, createSimHost, MemoryIpamStore } from '@knet/core';
@@ -104,8 +104,9 @@ export function inProcessDelegate(plugins: Readonly<Record<string, CniPlugin>>):
   return async ({ type, command, stdin, args }) => {
     const plugin = plugins[type];
     if (plugin === undefined) {
+      // invoke.FindInPath's error: a plain error, which flannel wraps (`failed to delegate add: ...`).
       const path = args.path === '' ? [] : args.path.split(':');
-      throw new CniError(CNI_ERROR_CODES.ErrInternal, `failed to find plugin "${type}" in path [${path.join(' ')}]`);
+      throw new Error(`failed to find plugin "${type}" in path [${path.join(' ')}]`);
     }
     let out = '';
     const code = await runCniPlugin(plugin, {

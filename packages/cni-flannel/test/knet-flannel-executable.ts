@@ -1,0 +1,36 @@
+/**
+ * Test scaffolding: builds the `knet-flannel` executable from `src/bin/knet-flannel-cni.ts` the
+ * way tsup builds the package `bin` (one ES module, `#!/usr/bin/env node`), with `@knet/core`
+ * from source, into a directory of its own, so tests run the real executable.
+ */
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+
+/** Bundles the executable as `<dir>/knet-flannel` and returns its path. */
+export async function buildKnetFlannel(dir = mkdtempSync(join(tmpdir(), 'knet-flannel-bin-'))): Promise<string> {
+  const tsup = createRequire(import.meta.url).resolve('tsup');
+  // esbuild comes with tsup (a devDependency); only `build` is needed.
+  const esbuild = (await import(createRequire(tsup).resolve('esbuild'))) as {
+    build(options: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
+  };
+  const result = await esbuild.build({
+    entryPoints: [here('../src/bin/knet-flannel-cni.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    alias: { '@knet/core/linux': here('../../core/src/linux.ts'), '@knet/core': here('../../core/src/index.ts') },
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]?.text ?? '';
+  const out = join(dir, 'knet-flannel');
+  writeFileSync(out, code.startsWith('#!') ? code : `#!/usr/bin/env node\n${code}`);
+  chmodSync(out, 0o755);
+  return out;
+}
