@@ -123,6 +123,13 @@ describe('knet reach', () => {
     expect([v.allowed, v.ingress.tier, v.ingress.policies.find((p) => p.allowed)?.policy]).toEqual([true, 'network-policy', 'shop/allow-cart-to-db']);
   });
 
+  it('resolves an --explain address the CNI assigns (default/client has no status.podIP) to its pod', async () => {
+    const r = await runCli(['reach', '--explain', '10.244.0.4', 'shop/db-0', '--port', '5432']);
+    expect(r.stdout.split('\n')[0]).toBe('default/client -> shop/db-0 TCP/5432: denied');
+    const outside = await runCli(['reach', '--explain', '203.0.113.9', 'shop/frontend-7c9d6b8f4-2qzrt', '--port', '8080']);
+    expect(outside.stdout).toContain('egress of 203.0.113.9: allowed [not-subject]');
+  });
+
   it('gives pods without status.podIP the address the CNI assigns, so ipBlocks match them', async () => {
     const path = file('ipam.yaml', IPAM_CLUSTER);
     const r = await runCli(['reach', '-f', path, '--port', '80', '-o', 'json']);

@@ -76,12 +76,15 @@ function parsePort(p: string): number {
  *   port (restricted to `--proto` when given), in protocol then port order.
  * - `--namespace NS` restricts the matrix to the pods of NS (as sources and destinations).
  * - Pods without `status.podIP` get the address the cluster's CNI would assign (the cluster is
- *   built in simulation) when a policy uses ipBlocks or `networks`; otherwise no address is needed.
+ *   built in simulation) when a policy uses ipBlocks or `networks`, or when `--explain` is given
+ *   an address; otherwise no address is needed.
  * - A pod may always reach itself (knet's convention, see docs/guides/network-policy.md).
  */
 export async function reachCommand(o: ReachOptions): Promise<ReachOutput> {
   const state = loadState(o.files);
-  const index = await indexWithAddresses(state);
+  // An address given to --explain may be one the CNI assigns: resolve it to its pod.
+  const byAddress = o.explain !== undefined && o.explain.some((e) => /^\d+\.\d+\.\d+\.\d+$/.test(e));
+  const index = await indexWithAddresses(state, byAddress);
   const warnings = formatWarnings(state) + index.warnings.map((w) => `knet: warning: ${w}\n`).join('');
 
   if (o.explain !== undefined) {
@@ -121,9 +124,10 @@ export async function reachCommand(o: ReachOptions): Promise<ReachOutput> {
  * The policy index, with the addresses the CNI would assign to pods lacking `status.podIP` when
  * a policy matches addresses (ipBlock, AdminNetworkPolicy `networks`).
  */
-async function indexWithAddresses(state: ClusterState): Promise<PolicyIndex> {
+async function indexWithAddresses(state: ClusterState, needed: boolean): Promise<PolicyIndex> {
   const missing = state.pods.some((p) => !p.hostNetwork && p.podIP === undefined);
   const usesAddresses =
+    needed ||
     state.networkPolicies.some((p) => JSON.stringify(p.spec ?? {}).includes('"ipBlock"')) ||
     [...(state.adminNetworkPolicies ?? []), ...(state.baselineAdminNetworkPolicies ?? [])].some((p) => JSON.stringify(p.spec).includes('"networks"'));
   if (!missing || !usesAddresses) return buildPolicyIndex(state);
