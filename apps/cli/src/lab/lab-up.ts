@@ -22,6 +22,7 @@ import { labNamespaces, removeLab } from './lab-down.js';
 import { labNamesOverlap, labPrefix, parseLabName, withLabName } from './lab-name.js';
 import { NO_PROGRESS, type LabProgress } from './lab-progress.js';
 import { writeLabScripts } from './lab-scripts.js';
+import { labPlugin, labWantsEtcd, startLabEtcd, stopLabEtcd } from './lab-etcd.js';
 import { mapLimit } from './map-limit.js';
 import { labFilesDir, listLabNames, readLabState, writeLabState, type LabEchoServer, type LabState } from './lab-state.js';
 
@@ -104,7 +105,8 @@ export async function labUp(o: LabUpOptions): Promise<LabUpResult> {
       other: overlapping[0],
     });
   }
-  const plugin = pickPlugin(state, undefined);
+  // The plugin is made below, once the lab's etcd (if the CNI wants one) runs.
+  pickPlugin(state, undefined);
   const caps = await (o.probe ?? probeLinuxCapabilities)();
   const problems = labCapabilityProblems(process.platform, caps, labRequirements(state.cluster.kubeProxy.mode));
   if (problems.length > 0) {
@@ -114,6 +116,14 @@ export async function labUp(o: LabUpOptions): Promise<LabUpResult> {
   const filesDir = labFilesDir(name);
   const scripts = writeLabScripts(filesDir);
   const names = clusterNames(name);
+  const etcd = labWantsEtcd(state) ? await startLabEtcd(name) : undefined;
+  let plugin;
+  try {
+    plugin = labPlugin(state, etcd);
+  } catch (e) {
+    if (etcd !== undefined) await stopLabEtcd(etcd);
+    throw e;
+  }
   const base: Omit<LabState, 'pods' | 'echoServers' | 'nodes' | 'status'> = {
     version: 1,
     name,
@@ -125,6 +135,7 @@ export async function labUp(o: LabUpOptions): Promise<LabUpResult> {
     manifests,
     fabric: names.fabric,
     outside: names.outside,
+    ...(etcd !== undefined ? { etcd } : {}),
   };
   const nodes = Object.fromEntries(state.nodes.map((n) => [n.name, names.node(n.name)]));
   writeLabState({ ...base, status: 'building', nodes, pods: [], echoServers: [] });

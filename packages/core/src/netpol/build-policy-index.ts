@@ -408,6 +408,10 @@ export function buildPolicyIndex(state: ClusterState, options: BuildPolicyIndexO
           case 'networks':
             return { peer, pods: podsInBlocks(peer.networks, true), nodeIPs: NO_IPS };
           case 'domainNames':
+            warnings.push(
+              `${policy.kind === 'admin' ? 'AdminNetworkPolicy' : 'BaselineAdminNetworkPolicy'} ${policy.name} rule ${index} "${rule.name}": domainNames peers (${peer.domainNames.join(', ')}) cannot be resolved offline; knet matches nothing through them`,
+            );
+            return { peer, pods: emptyPodSet(n), nodeIPs: NO_IPS };
           case 'unknown':
             return { peer, pods: emptyPodSet(n), nodeIPs: NO_IPS };
         }

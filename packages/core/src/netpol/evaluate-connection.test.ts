@@ -94,6 +94,16 @@ describe('evaluateConnection', () => {
     expect([out.allowed, out.ingress.tier]).toEqual([true, 'not-subject']);
   });
 
+  it('says when an ipBlock cannot match a pod because the pod has no known address', () => {
+    const index = fixtureIndex({
+      pods: [{ key: 'x/a' }, { key: 'y/b', ip: null }],
+      policies: [{ namespace: 'x', name: 'p', spec: { podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] } }],
+    });
+    expect(evaluateConnection(index, 'y/b', 'x/a', 80, 'TCP').ingress.policies[0]?.rules[0]?.why).toBe(
+      'ingress[0]: no ports: every port; no from entry selects y/b (from: ipBlock 0.0.0.0/0); y/b has no known address, so no ipBlock can match it',
+    );
+  });
+
   it('explains the AdminNetworkPolicy tier, a Pass hand-over and the baseline', () => {
     const index = fixtureIndex({
       pods: [{ key: 'x/a' }, { key: 'y/b', node: 2 }],

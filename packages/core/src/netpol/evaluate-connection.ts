@@ -320,7 +320,7 @@ function evaluateSide(
         peerIdx === 'all'
           ? `no ${peerWord}: every ${direction === 'ingress' ? 'source' : 'destination'}`
           : peerIdx === null
-            ? `no ${peerWord} entry selects ${peerName} (${peerWord}: ${r.peers.map((p) => describeNetworkPolicyPeer(p.peer, np.policy.namespace)).join('; ')})`
+            ? `no ${peerWord} entry selects ${peerName} (${peerWord}: ${r.peers.map((p) => describeNetworkPolicyPeer(p.peer, np.policy.namespace)).join('; ')})${noAddressNote(index, peer, r.rule.peers)}`
             : `${peerWord}[${peerIdx}] ${describeNetworkPolicyPeer((r.peers[peerIdx] as CompiledNetworkPolicyPeer).peer, np.policy.namespace)} selects ${peerName}`;
       verdicts.push({ rule: r.index, matched, port: portIdx, peer: peerIdx, why: `${field}: ${portText}; ${peerText}` });
       if (matched && !allowed) {
@@ -386,6 +386,13 @@ function evaluateSide(
     policies,
     baseline: null,
   };
+}
+
+function noAddressNote(index: PolicyIndex, peer: PolicyEndpoint, peers: readonly { kind: string }[]): string {
+  if (peer.kind !== 'pod' || !peers.some((p) => p.kind === 'ipBlock')) return '';
+  const p = index.pods[peer.pod] as IndexedPod;
+  if (p.ip === undefined) return `; ${p.key} has no known address, so no ipBlock can match it`;
+  return !index.ipBlocksMatchPods && !p.hostNetwork ? '; ipBlocks do not match pod addresses (ipBlocksMatchPods: false)' : '';
 }
 
 function namedPortNote(ports: readonly ParsedNetworkPolicyPort[], target: IndexedPod | undefined): string {

@@ -537,6 +537,15 @@ describe('facts 4: AdminNetworkPolicy and BaselineAdminNetworkPolicy', () => {
     expect([ok(named, 'y/a', 'x/a', 8080), ok(named, 'y/a', 'x/a', 80)]).toEqual([false, true]);
   });
 
+  it('domainNames peers (Allow only) cannot be resolved offline: they match nothing, with a warning', () => {
+    const index = fixtureIndex({
+      pods,
+      adminPolicies: [{ name: 'dns', spec: { priority: 1, subject: { namespaces: {} }, egress: [{ name: 'to-example', action: 'Allow', to: [{ domainNames: ['*.example.com'] }] }] } }],
+    });
+    expect(index.warnings).toEqual(['AdminNetworkPolicy dns rule 0 "to-example": domainNames peers (*.example.com) cannot be resolved offline; knet matches nothing through them']);
+    expect(evaluateConnection(index, 'x/a', '93.184.216.34', 443, 'TCP').egress.tier).toBe('default');
+  });
+
   it('a peer with only unknown fields fails closed: an Allow rule matches nothing, a Deny or Pass rule denies everything', () => {
     const f = (action: string): Fixture => ({ pods, adminPolicies: [anp('future', 1, [{ action, from: [{ serviceAccounts: { name: 'x' } }] }])] });
     const allow = fixtureIndex(f('Allow'));
