@@ -340,10 +340,15 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
   let prevServiceKeys: string[] = [];
   let prevSlices: readonly ProxyEndpointSlice[] = [];
   let slicesBySvc = new Map<string, ProxyEndpointSlice[]>();
+  /** Services whose slices the last grouping changed; undefined when it regrouped them all. */
+  let dirtyServices: ReadonlySet<string> | undefined;
 
   /** Groups the input's slices by Service, regrouping only the Services whose slices moved. */
   function groupSlices(slices: readonly ProxyEndpointSlice[]): Map<string, ProxyEndpointSlice[]> {
-    if (slices === prevSlices) return slicesBySvc;
+    if (slices === prevSlices) {
+      dirtyServices = new Set();
+      return slicesBySvc;
+    }
     if (slices.length === prevSlices.length) {
       const dirty = new Map<string, [string, string]>();
       for (let i = 0; i < slices.length && dirty.size <= 64; i++) {
@@ -360,9 +365,11 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
           else slicesBySvc.set(key, list);
         }
         prevSlices = slices;
+        dirtyServices = new Set(dirty.keys());
         return slicesBySvc;
       }
     }
+    dirtyServices = undefined;
     const groups = new Map<string, ProxyEndpointSlice[]>();
     for (const s of slices) {
       if (s.addressType !== o.family) continue;
@@ -376,10 +383,33 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
     return groups;
   }
 
+  /** Takes a Service's current slices; true when its endpoints changed (as kube-proxy reads them). */
+  function updateSlices(e: ServiceEntry, slices: readonly ProxyEndpointSlice[]): boolean {
+    if (e.slices === slices || sameRefs(e.slices, slices)) return false;
+    const fp = slicesFingerprint(slices);
+    const changed = fp !== (e.slicesFingerprint ?? slicesFingerprint(e.slices));
+    if (changed) e.endpoints = buildServiceEndpoints(slices, { family: o.family, nodeName: o.nodeName, featureGates: o.gates });
+    e.slices = slices;
+    e.slicesFingerprint = fp;
+    return changed;
+  }
+
   /** Brings the per-Service cache up to date; returns the Services that changed. */
   function updateEntries(input: ProxyInput): Set<string> {
     const groups = groupSlices(input.endpointSlices);
     const changed = new Set<string>();
+    // The same Services (the same array) and a few regrouped slices: only those Services can
+    // have changed, so the others are not looked at (partial syncs after endpoint changes).
+    if (input.services === prevServices && dirtyServices !== undefined && prevServices.length > 0) {
+      for (const key of dirtyServices) {
+        const e = entries.get(key);
+        if (e !== undefined && updateSlices(e, groups.get(key) ?? NO_SLICES)) {
+          changed.add(key);
+          e.rendered = e.ports.map(() => undefined);
+        }
+      }
+      return changed;
+    }
     const seen = new Set<string>();
     const keys: string[] = new Array<string>(input.services.length);
     const endpointOptions = { family: o.family, nodeName: o.nodeName, featureGates: o.gates };
@@ -416,16 +446,7 @@ export function createIptablesProxier(options: CreateIptablesProxierOptions): Ip
         e.service = svc;
         e.portsFingerprint = fp;
       }
-      let epChanged = false;
-      if (e.slices !== slices && !sameRefs(e.slices, slices)) {
-        const fp = slicesFingerprint(slices);
-        if (fp !== (e.slicesFingerprint ?? slicesFingerprint(e.slices))) {
-          epChanged = true;
-          e.endpoints = buildServiceEndpoints(slices, endpointOptions);
-        }
-        e.slices = slices;
-        e.slicesFingerprint = fp;
-      }
+      const epChanged = updateSlices(e, slices);
       if (svcChanged || epChanged) {
         changed.add(key);
         e.rendered = e.ports.map(() => undefined);
