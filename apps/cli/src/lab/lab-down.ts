@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { isKnetError } from '@knet/core';
 import { cleanupNamespaces, createLinuxHost, NETNS_RUN_DIR } from '@knet/core/linux';
 import { stopEchoServer } from './echo-servers.js';
+import { stopLabEtcd } from './lab-etcd.js';
 import { labNamesOverlap, labPrefix } from './lab-name.js';
 import { labFilesDir, listLabNames, readLabState, removeLabState, type LabState } from './lab-state.js';
 
@@ -52,6 +53,7 @@ export async function removeLab(name: string): Promise<RemovedLab> {
   const script = join(labFilesDir(name), 'echo-server.mjs');
   let echoServersStopped = 0;
   for (const s of state?.echoServers ?? []) if (stopEchoServer(s, script)) echoServersStopped++;
+  if (state?.etcd !== undefined) await stopLabEtcd(state.etcd);
 
   const prefix = labPrefix(name);
   const { mine, spared } = labNamespaces(name);

@@ -48,6 +48,8 @@ export interface LabState {
   readonly nodes: Readonly<Record<string, string>>;
   readonly pods: readonly LabPod[];
   readonly echoServers: readonly LabEchoServer[];
+  /** The etcd the lab started for its CNI's datastore (flannel in etcd mode), if any. */
+  readonly etcd?: { readonly pid: number; readonly endpoints: readonly string[]; readonly dataDir: string };
 }
 
 /** The directory lab state lives in: `$KNET_LAB_DIR`, else {@link DEFAULT_LAB_DIR}. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,6 +19,12 @@ export interface EtcdServerOptions {
   readonly name?: string;
   /** How long to wait for etcd to answer (default 15,000 ms). */
   readonly startTimeoutMs?: number;
+  /**
+   * Run etcd detached (its own process group, not waited for) with its output appended to this
+   * file, so that it outlives the starting process (the lab: `knet lab up` starts it, `knet lab
+   * down` stops it by pid). Default: attached, output kept for error messages.
+   */
+  readonly logFile?: string;
 }
 
 /** A running etcd started by {@link startEtcdServer}. */
@@ -51,6 +57,14 @@ export function freeTcpPort(): Promise<number> {
   });
 }
 
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').slice(-4000);
+  } catch {
+    return '';
+  }
+}
+
 function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
@@ -81,6 +95,7 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
   const name = options.name ?? 'knet';
   const client = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
+  const logFd = options.logFile !== undefined ? openSync(options.logFile, 'a', 0o644) : undefined;
   const child = spawn(
     binary,
     [
@@ -93,12 +108,20 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
       '--initial-cluster', `${name}=${peer}`,
       '--initial-cluster-state', 'new',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    logFd !== undefined ? { stdio: ['ignore', logFd, logFd], detached: true } : { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+  if (logFd !== undefined) {
+    closeSync(logFd);
+    child.unref();
+  }
   let log = '';
   child.stderr?.on('data', (b: Buffer) => {
     log = (log + b.toString()).slice(-4000);
   });
+  const lastLines = (): string => {
+    const text = options.logFile !== undefined ? safeRead(options.logFile) : log;
+    return text.trim().split('\n').slice(-3).join(' / ');
+  };
   const cleanup = (): void => {
     if (ownDir) rmSync(base, { recursive: true, force: true });
   };
@@ -115,7 +138,7 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) {
       cleanup();
-      throw new KnetError('EIO', `etcd exited during start: ${log.trim().split('\n').slice(-3).join(' / ')}`, { binary });
+      throw new KnetError('EIO', `etcd exited during start: ${lastLines()}`, { binary });
     }
     try {
       const res = await fetch(`${client}/v3/kv/range`, { method: 'POST', body: '{"key":"AA=="}', signal: AbortSignal.timeout(1_000) });
@@ -125,7 +148,7 @@ export async function startEtcdServer(options: EtcdServerOptions = {}): Promise<
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new KnetError('EIO', `etcd did not answer on ${client} in time: ${log.trim().split('\n').slice(-3).join(' / ')}`, { binary });
+      throw new KnetError('EIO', `etcd did not answer on ${client} in time: ${lastLines()}`, { binary });
     }
     await new Promise((r) => setTimeout(r, 100));
   }
