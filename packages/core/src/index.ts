@@ -445,6 +445,31 @@ export { applyIpsetRestore, parseIpsetRestore, parseIpsetLine, runIpsetCommand }
 export type { IpsetRestoreOptions, IpsetCommand } from './kernel/ipset/ipset-restore.js';
 export { formatIpsetSave, formatIpsetCreate } from './kernel/ipset/ipset-save.js';
 export type { FormatIpsetSaveOptions } from './kernel/ipset/ipset-save.js';
+// netfilter, IPv6 (ip6tables)
+export type { NetfilterFamily, Ipv6AddressMask, Icmp6Match, Reject6With } from './kernel/netfilter/netfilter-types.js';
+export { netfilterFamily } from './kernel/netfilter/netfilter-state.js';
+export type { CreateNetfilterStateOptions } from './kernel/netfilter/netfilter-state.js';
+export type { Ip6PacketView } from './kernel/netfilter/evaluate-types.js';
+export { matchIp6Header } from './kernel/netfilter/evaluate-match.js';
+export { ip6PacketViewOf } from './kernel/netfilter/packet-view-of.js';
+export { ICMP6_TYPE_NAMES, REJECT6_TYPES, REJECT6_ICMP } from './kernel/netfilter/netfilter-names.js';
+export { parseIpv6AddressMask, formatIpv6AddressMask } from './kernel/netfilter/parse-helpers.js';
+export { familyStaticProblem } from './kernel/netfilter/family-static-problem.js';
+export type { RecentKey } from './kernel/netfilter/recent-table.js';
+export {
+  IPV6_ANY,
+  IPV6_HOST_MASK,
+  tryParseIpv6Words,
+  formatIpv6Words,
+  ipv6WordsOfBytes,
+  ipv6BytesOfWords,
+  ipv6PrefixMask,
+  ipv6MaskToCidr,
+  maskIpv6Words,
+  ipv6MaskedEquals,
+  ipv6WordsEqual,
+} from './kernel/netfilter/ipv6-words.js';
+export type { Ipv6Words } from './kernel/netfilter/ipv6-words.js';
 
 // datastore — exports added below
 export { createIfAbsentTxn, compareAndSwapTxn, prefixRangeEnd } from './datastore/datastore.js';

@@ -1,16 +1,18 @@
 import { KnetError } from '../../errors/knet-error.js';
-import type { NetfilterChain, NetfilterRule, NetfilterTableName, NetfilterTarget, RejectWith } from './netfilter-types.js';
+import type { NetfilterChain, NetfilterRule, NetfilterTableName, NetfilterTarget, Reject6With, RejectWith } from './netfilter-types.js';
 import type {
   ChainEvaluation,
   EvaluateContext,
+  Ip6PacketView,
   LogRecord,
   MarkChange,
   MatchedRule,
   NatRequest,
   PacketView,
 } from './evaluate-types.js';
-import type { NetfilterState } from './netfilter-state.js';
-import { evaluateMatch, matchIpHeader, type MatchInput } from './evaluate-match.js';
+import { netfilterFamily, type NetfilterState } from './netfilter-state.js';
+import { evaluateMatch, matchIp6Header, matchIpHeader, type MatchInput } from './evaluate-match.js';
+import type { Ipv6Words } from './ipv6-words.js';
 
 /**
  * Walks a chain of a table for one packet with the kernel's semantics: rules in order, jumps
@@ -18,16 +20,19 @@ import { evaluateMatch, matchIpHeader, type MatchInput } from './evaluate-match.
  * applies), non-terminating targets (MARK, LOG, NFLOG, CT/NOTRACK, CONNMARK) continue.
  *
  * @remarks
- * Linux equivalent: `ipt_do_table` (net/ipv4/netfilter/ip_tables.c). Large chains are indexed by
- * exact destination address and by protocol and destination port, so a packet only examines
- * the rules that can match it; the order of examination (and so the result) is unchanged.
+ * Linux equivalent: `ipt_do_table` (net/ipv4/netfilter/ip_tables.c) and `ip6t_do_table`
+ * (net/ipv6/netfilter/ip6_tables.c). Large chains are indexed by exact destination address and
+ * by protocol and destination port, so a packet only examines the rules that can match it; the
+ * order of examination (and so the result) is unchanged.
  */
 
 /** The mutable state of one walk; target evaluators read and change it. */
 interface Walk {
   readonly state: NetfilterState;
   readonly table: NetfilterTableName;
-  readonly packet: PacketView;
+  readonly packet: PacketView | Ip6PacketView;
+  /** The walk is over ip6tables tables. */
+  readonly v6: boolean;
   readonly ctx: EvaluateContext;
   readonly sideEffects: boolean;
   mark: number;
@@ -42,7 +47,12 @@ interface Walk {
 /** What a target tells the walker: continue, stop with a verdict, or move in the chain graph. */
 type TargetOutcome =
   | { readonly kind: 'continue' }
-  | { readonly kind: 'verdict'; readonly verdict: 'ACCEPT' | 'DROP' | 'REJECT'; readonly reject?: RejectWith }
+  | {
+      readonly kind: 'verdict';
+      readonly verdict: 'ACCEPT' | 'DROP' | 'REJECT';
+      readonly reject?: RejectWith;
+      readonly reject6?: Reject6With;
+    }
   | { readonly kind: 'return' }
   | { readonly kind: 'jump' | 'goto'; readonly chain: string };
 
@@ -58,7 +68,8 @@ export const TARGET_EVALUATORS: { readonly [K in NetfilterTarget['kind']]: Targe
   RETURN: () => ({ kind: 'return' }),
   jump: (t) => ({ kind: 'jump', chain: t.chain }),
   goto: (t) => ({ kind: 'goto', chain: t.chain }),
-  REJECT: (t) => ({ kind: 'verdict', verdict: 'REJECT', reject: t.with }),
+  REJECT: (t, w) =>
+    w.v6 ? { kind: 'verdict', verdict: 'REJECT', reject6: t.with as Reject6With } : { kind: 'verdict', verdict: 'REJECT', reject: t.with as RejectWith },
   DNAT: (t, w, rule) => {
     w.nat = { kind: 'DNAT', ...(t.range !== undefined ? { range: t.range } : {}), random: t.random, randomFully: false, persistent: t.persistent, rule };
     return { kind: 'verdict', verdict: 'ACCEPT' };
@@ -132,7 +143,11 @@ function evaluateTarget(t: NetfilterTarget, walk: Walk, rule: MatchedRule): Targ
 /** Chains shorter than this are scanned linearly. */
 const INDEX_THRESHOLD = 32;
 
-/** A per-chain index: rule positions by exact destination and by protocol/destination port. */
+/**
+ * A per-chain index: rule positions by exact destination and by protocol/destination port. For
+ * ip6tables chains the destination key is a hash of the address ({@link dst6Key}); the rules
+ * under a key are still matched in full, so a collision only adds candidates.
+ */
 interface ChainIndex {
   readonly byDst: Map<number, number[]>;
   readonly byPort: Map<number, number[]>;
@@ -152,7 +167,25 @@ function singleDport(rule: NetfilterRule): number | undefined {
   return undefined;
 }
 
-function indexOf(rules: readonly NetfilterRule[]): ChainIndex | null {
+/** The index key of an IPv6 destination: a 32-bit mix of its words. */
+function dst6Key(a: Ipv6Words): number {
+  return (Math.imul(a[0] ^ Math.imul(a[1], 0x9e3779b1) ^ Math.imul(a[2], 0x85ebca6b), 0xc2b2ae35) ^ a[3]) >>> 0;
+}
+
+/** The exact destination a rule requires (its index key), if any. */
+function exactDst(r: NetfilterRule, v6: boolean): number | undefined {
+  if (r.ip.dstInvert) return undefined;
+  if (v6) {
+    const d = r.ip.dst6;
+    if (d === undefined) return undefined;
+    const m = d.mask;
+    return m[0] === 0xffffffff && m[1] === 0xffffffff && m[2] === 0xffffffff && m[3] === 0xffffffff ? dst6Key(d.address) : undefined;
+  }
+  const d = r.ip.dst;
+  return d !== undefined && d.mask === 0xffffffff ? d.address : undefined;
+}
+
+function indexOf(rules: readonly NetfilterRule[], v6: boolean): ChainIndex | null {
   let idx = INDEXES.get(rules);
   if (idx !== undefined) return idx;
   if (rules.length < INDEX_THRESHOLD) {
@@ -162,10 +195,10 @@ function indexOf(rules: readonly NetfilterRule[]): ChainIndex | null {
     const byPort = new Map<number, number[]>();
     const rest: number[] = [];
     rules.forEach((r, i) => {
-      const d = r.ip.dst;
-      if (d !== undefined && d.mask === 0xffffffff && !r.ip.dstInvert) {
-        const l = byDst.get(d.address);
-        if (l === undefined) byDst.set(d.address, [i]);
+      const dk = exactDst(r, v6);
+      if (dk !== undefined) {
+        const l = byDst.get(dk);
+        if (l === undefined) byDst.set(dk, [i]);
         else l.push(i);
         return;
       }
@@ -214,11 +247,11 @@ function merge3(a: readonly number[], b: readonly number[], c: readonly number[]
 }
 
 /** The rule positions of a chain a packet can match, in order (all of them for small chains). */
-function candidates(rules: readonly NetfilterRule[], p: PacketView, useIndex: boolean): readonly number[] | null {
+function candidates(rules: readonly NetfilterRule[], p: PacketView | Ip6PacketView, useIndex: boolean, v6: boolean): readonly number[] | null {
   if (!useIndex) return null;
-  const idx = indexOf(rules);
+  const idx = indexOf(rules, v6);
   if (idx === null) return null;
-  const dst = idx.byDst.get(p.dst) ?? EMPTY;
+  const dst = idx.byDst.get(typeof p.dst === 'number' ? p.dst : dst6Key(p.dst)) ?? EMPTY;
   const port = p.dport !== undefined && !p.fragment ? (idx.byPort.get(p.protocol * 65536 + p.dport) ?? EMPTY) : EMPTY;
   return merge3(dst, port, idx.rest);
 }
@@ -238,16 +271,19 @@ export interface EvaluateChainOptions {
 }
 
 /**
- * Evaluates a chain of a table for one packet.
+ * Evaluates a chain of a table for one packet: an IPv4 {@link PacketView} in an iptables state,
+ * an {@link Ip6PacketView} in an ip6tables state (`family: 'ipv6'`).
  *
- * @param state the namespace's netfilter state
+ * @param state the namespace's netfilter state (of the packet's family)
  * @param table the table (`raw`, `mangle`, `nat`, `filter`)
  * @param chainName a built-in chain (the hook) or a user chain (walked on its own, as kube-proxy's
  * test tracer does; running off its end gives `CONTINUE`)
  * @returns the verdict, the rules that matched, and what the caller must do (NAT, REJECT, mark,
  * logs, NOTRACK). A table that is not instantiated, or a chain it lacks, accepts without rules.
- * @remarks Linux equivalent: `ipt_do_table`.
+ * @throws KnetError `EINVAL` when the packet's family is not the state's.
+ * @remarks Linux equivalent: `ipt_do_table`, `ip6t_do_table`.
  * @see https://github.com/torvalds/linux/blob/master/net/ipv4/netfilter/ip_tables.c
+ * @see https://github.com/torvalds/linux/blob/master/net/ipv6/netfilter/ip6_tables.c
  * @example
  * ```ts
  * import { createNetfilterState, applyIptablesRestore, evaluateChain, parseIpv4 } from '@knet/core';
@@ -264,14 +300,21 @@ export function evaluateChain(
   state: NetfilterState,
   table: NetfilterTableName,
   chainName: string,
-  packet: PacketView,
+  packet: PacketView | Ip6PacketView,
   ctx: EvaluateContext,
   options: EvaluateChainOptions = {},
 ): ChainEvaluation {
+  const v6 = typeof packet.src !== 'number';
+  if (v6 !== (netfilterFamily(state) === 'ipv6')) {
+    throw new KnetError('EINVAL', `an ${v6 ? 'IPv6' : 'IPv4'} packet cannot be evaluated by ${v6 ? 'iptables' : 'ip6tables'} tables`, {
+      family: netfilterFamily(state),
+    });
+  }
   const walk: Walk = {
     state,
     table,
     packet,
+    v6,
     ctx,
     sideEffects: ctx.sideEffects !== false,
     mark: packet.mark >>> 0,
@@ -287,7 +330,7 @@ export function evaluateChain(
   const maxDepth = options.maxDepth ?? 1024;
   const stack: Frame[] = [];
   const useIndex = options.index !== false;
-  let frame: Frame = { chain: start, list: candidates(start.rules, packet, useIndex), pos: 0 };
+  let frame: Frame = { chain: start, list: candidates(start.rules, packet, useIndex, v6), pos: 0 };
   let traversed = 0;
   const base = start;
   for (;;) {
@@ -300,7 +343,7 @@ export function evaluateChain(
       frame.pos++;
       const rule = rules[i] as NetfilterRule;
       traversed++;
-      if (!matchIpHeader(rule.ip, packet)) continue;
+      if (v6 ? !matchIp6Header(rule.ip, packet as Ip6PacketView) : !matchIpHeader(rule.ip, packet as PacketView)) continue;
       const input: MatchInput = {
         packet,
         mark: walk.mark,
@@ -352,28 +395,28 @@ export function evaluateChain(
       }
       return finish(walk, 'CONTINUE', undefined, undefined, false, traversed);
     }
-    if (outcome.kind === 'verdict') return finish(walk, outcome.verdict, outcome.reject, decided, false, traversed);
+    if (outcome.kind === 'verdict') return finish(walk, outcome.verdict, outcome.reject ?? outcome.reject6, decided, false, traversed);
     const next = t.chains.get(outcome.chain);
     if (next === undefined) throw new KnetError('ENOENT', `chain ${outcome.chain} does not exist in table ${table}`);
     if (outcome.kind === 'jump') {
       if (stack.length >= maxDepth) throw new KnetError('ELIMIT', `jump depth over ${maxDepth} in table ${table}`);
       stack.push(frame);
     }
-    frame = { chain: next, list: candidates(next.rules, packet, useIndex), pos: 0 };
+    frame = { chain: next, list: candidates(next.rules, packet, useIndex, v6), pos: 0 };
   }
 }
 
 function finish(
   walk: Walk,
   verdict: ChainEvaluation['verdict'],
-  reject: RejectWith | undefined,
+  reject: RejectWith | Reject6With | undefined,
   decidedBy: MatchedRule | undefined,
   policy: boolean,
   traversed: number,
 ): ChainEvaluation {
   return {
     verdict,
-    ...(reject !== undefined ? { reject } : {}),
+    ...(reject !== undefined ? (walk.v6 ? { reject6: reject as Reject6With } : { reject: reject as RejectWith }) : {}),
     ...(decidedBy !== undefined ? { decidedBy } : {}),
     policy,
     matched: walk.matched,

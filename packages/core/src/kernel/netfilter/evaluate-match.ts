@@ -1,7 +1,8 @@
 import { KnetError } from '../../errors/knet-error.js';
 import { IPSET_DIMENSIONS, type IpsetElement } from '../ipset/ipset-types.js';
-import type { IpHeaderMatch, NetfilterMatch, NetfilterTableName, PortRange } from './netfilter-types.js';
-import type { CtTuple, EvaluateContext, PacketView } from './evaluate-types.js';
+import type { AddrType, IpHeaderMatch, NetfilterMatch, NetfilterTableName, PortRange } from './netfilter-types.js';
+import type { CtTuple, EvaluateContext, Ip6PacketView, PacketView } from './evaluate-types.js';
+import { formatIpv6Words, IPV6_HOST_MASK, ipv6MaskedEquals, maskIpv6Words, type Ipv6Words } from './ipv6-words.js';
 import type { NetfilterState } from './netfilter-state.js';
 import { ifaceMatches } from './parse-helpers.js';
 import { RECENT_IP_PKT_LIST_TOT } from './recent-table.js';
@@ -9,8 +10,9 @@ import { RECENT_IP_PKT_LIST_TOT } from './recent-table.js';
 /**
  * One evaluator per match kind, with the kernel's semantics.
  *
- * @remarks Linux equivalent: `ip_packet_match` (net/ipv4/netfilter/ip_tables.c) and each
- * extension's `match` function: xt_tcpudp.c, xt_sctp.c, ip_tables.c `icmp_match`, xt_mark.c,
+ * @remarks Linux equivalent: `ip_packet_match` (net/ipv4/netfilter/ip_tables.c),
+ * `ip6_packet_match` (net/ipv6/netfilter/ip6_tables.c) and each extension's `match` function:
+ * xt_tcpudp.c, xt_sctp.c, ip_tables.c `icmp_match`, ip6_tables.c `icmp6_match`, xt_mark.c,
  * xt_statistic.c, xt_recent.c, xt_addrtype.c, xt_conntrack.c, xt_state.c, xt_set.c,
  * xt_physdev.c, xt_multiport.c.
  */
@@ -24,7 +26,8 @@ export interface MatchSite {
 
 /** The shared arguments of every match evaluator. */
 export interface MatchInput {
-  readonly packet: PacketView;
+  /** An IPv4 packet in iptables tables, an IPv6 one in ip6tables tables. */
+  readonly packet: PacketView | Ip6PacketView;
   /** Current mark (MARK targets earlier in the walk change it). */
   readonly mark: number;
   readonly ctx: EvaluateContext;
@@ -44,6 +47,25 @@ export function matchIpHeader(ip: IpHeaderMatch, p: PacketView): boolean {
   if (ip.protocol !== undefined && ip.protocol !== 0 && (p.protocol !== ip.protocol) !== ip.protocolInvert) return false;
   if (ip.fragment === 'fragment' && !p.fragment) return false;
   if (ip.fragment === 'not-fragment' && p.fragment) return false;
+  return true;
+}
+
+/**
+ * `ip6_packet_match`: addresses (masked compare), interfaces and protocol. ip6tables has no
+ * fragment flag: a port match sees `fragment` through the packet.
+ */
+export function matchIp6Header(ip: IpHeaderMatch, p: Ip6PacketView): boolean {
+  const s = ip.src6;
+  if (s !== undefined) {
+    if (ipv6MaskedEquals(p.src, s.mask, s.address) === ip.srcInvert) return false;
+  } else if (ip.srcInvert) return false;
+  const d = ip.dst6;
+  if (d !== undefined) {
+    if (ipv6MaskedEquals(p.dst, d.mask, d.address) === ip.dstInvert) return false;
+  } else if (ip.dstInvert) return false;
+  if (ip.inIface !== undefined && ifaceMatches(ip.inIface, p.inIface) === ip.inIfaceInvert) return false;
+  if (ip.outIface !== undefined && ifaceMatches(ip.outIface, p.outIface) === ip.outIfaceInvert) return false;
+  if (ip.protocol !== undefined && ip.protocol !== 0 && (p.protocol !== ip.protocol) !== ip.protocolInvert) return false;
   return true;
 }
 
@@ -74,6 +96,13 @@ function matchIcmp(m: Extract<NetfilterMatch, { kind: 'icmp' }>, { packet: p }: 
   return hit !== m.invert;
 }
 
+function matchIcmp6(m: Extract<NetfilterMatch, { kind: 'icmp6' }>, { packet: p }: MatchInput): boolean {
+  if (p.fragment) return false;
+  const type = p.icmpType ?? -1;
+  const code = p.icmpCode ?? 0;
+  return (type === m.type && code >= m.codeMin && code <= m.codeMax) !== m.invert;
+}
+
 function matchMark(m: Extract<NetfilterMatch, { kind: 'mark' }>, { mark }: MatchInput): boolean {
   return (((mark & m.mask) >>> 0) === m.value) !== m.invert;
 }
@@ -99,7 +128,9 @@ function matchStatistic(m: Extract<NetfilterMatch, { kind: 'statistic' }>, input
 function matchRecent(m: Extract<NetfilterMatch, { kind: 'recent' }>, input: MatchInput): boolean {
   const { packet: p, ctx } = input;
   let ret = m.invert;
-  const addr = ((m.side === 'source' ? p.src : p.dst) & m.mask) >>> 0;
+  const side = m.side === 'source' ? p.src : p.dst;
+  // IPv6 entries are keyed by their text, apart from the IPv4 ones (xt_recent keys by family).
+  const addr = typeof side === 'number' ? (side & m.mask) >>> 0 : formatIpv6Words(maskIpv6Words(side, m.mask6 ?? IPV6_HOST_MASK));
   let ttl = p.ttl ?? 64;
   // "use TTL as seen before forwarding": locally generated packets have no input device.
   if (p.outIface !== undefined && p.inIface === undefined) ttl++;
@@ -147,16 +178,66 @@ function nextPow2(n: number): number {
 
 function matchAddrtype(m: Extract<NetfilterMatch, { kind: 'addrtype' }>, input: MatchInput): boolean {
   const { packet: p, ctx } = input;
+  if (typeof p.src !== 'number') return matchAddrtype6(m, input, p as Ip6PacketView);
   const classify = ctx.addrType;
   if (classify === undefined) {
     throw new KnetError('EINVAL', '-m addrtype needs an addrType classifier in the evaluation context', { ...input.site });
   }
   const dev = m.limitIfaceIn ? p.inIface : m.limitIfaceOut ? p.outIface : undefined;
+  const v4 = p as PacketView;
   if (m.srcTypes !== undefined && m.srcTypes.length > 0) {
-    if (m.srcTypes.includes(classify(p.src, dev)) === m.srcInvert) return false;
+    if (m.srcTypes.includes(classify(v4.src, dev)) === m.srcInvert) return false;
   }
   if (m.dstTypes !== undefined && m.dstTypes.length > 0) {
-    if (m.dstTypes.includes(classify(p.dst, dev)) === m.dstInvert) return false;
+    if (m.dstTypes.includes(classify(v4.dst, dev)) === m.dstInvert) return false;
+  }
+  return true;
+}
+
+/** The `ipv6_addr_type` classes addrtype tests on the address itself. */
+function ipv6Classes(a: Ipv6Words): { unicast: boolean; multicast: boolean; any: boolean } {
+  const st = a[0];
+  const top3 = (st & 0xe0000000) >>> 0;
+  if (top3 !== 0 && top3 !== 0xe0000000) return { unicast: true, multicast: false, any: false };
+  if ((st & 0xff000000) >>> 0 === 0xff000000) return { unicast: false, multicast: true, any: false };
+  if ((st & 0xffc00000) >>> 0 === 0xfe800000 || (st & 0xffc00000) >>> 0 === 0xfec00000 || (st & 0xfe000000) >>> 0 === 0xfc000000) {
+    return { unicast: true, multicast: false, any: false };
+  }
+  if ((a[0] | a[1]) === 0) {
+    if (a[2] === 0) return a[3] === 0 ? { unicast: false, multicast: false, any: true } : { unicast: true, multicast: false, any: false };
+    // IPv4-mapped addresses are neither unicast nor multicast to ipv6_addr_type.
+    if (a[2] === 0xffff) return { unicast: false, multicast: false, any: false };
+  }
+  return { unicast: true, multicast: false, any: false };
+}
+
+/**
+ * xt_addrtype `match_type6`: every type asked must hold at once (MULTICAST, UNICAST and UNSPEC
+ * from the address itself), and LOCAL, ANYCAST or UNREACHABLE from the route lookup.
+ */
+function matchType6(types: readonly AddrType[], addr: Ipv6Words, dev: string | undefined, input: MatchInput): boolean {
+  const cls = ipv6Classes(addr);
+  if (types.includes('MULTICAST') && !cls.multicast) return false;
+  if (types.includes('UNICAST') && !cls.unicast) return false;
+  if (types.includes('UNSPEC') && !cls.any) return false;
+  if (!types.includes('LOCAL') && !types.includes('ANYCAST') && !types.includes('UNREACHABLE')) return true;
+  const classify = input.ctx.addrType6;
+  if (classify === undefined) {
+    throw new KnetError('EINVAL', '-m addrtype in ip6tables needs an addrType6 classifier in the evaluation context', { ...input.site });
+  }
+  const rt = classify(addr, dev);
+  const found: AddrType | undefined =
+    rt === 'LOCAL' ? 'LOCAL' : rt === 'ANYCAST' ? 'ANYCAST' : rt === 'UNREACHABLE' || rt === 'PROHIBIT' || rt === 'BLACKHOLE' ? 'UNREACHABLE' : undefined;
+  return found !== undefined && types.includes(found);
+}
+
+function matchAddrtype6(m: Extract<NetfilterMatch, { kind: 'addrtype' }>, input: MatchInput, p: Ip6PacketView): boolean {
+  const dev = m.limitIfaceIn ? p.inIface : m.limitIfaceOut ? p.outIface : undefined;
+  if (m.srcTypes !== undefined && m.srcTypes.length > 0) {
+    if (matchType6(m.srcTypes, p.src, dev, input) === m.srcInvert) return false;
+  }
+  if (m.dstTypes !== undefined && m.dstTypes.length > 0) {
+    if (matchType6(m.dstTypes, p.dst, dev, input) === m.dstInvert) return false;
   }
   return true;
 }
@@ -239,7 +320,9 @@ export function packetSetElement(type: keyof typeof IPSET_DIMENSIONS, dirs: read
 function matchSet(m: Extract<NetfilterMatch, { kind: 'set' }>, input: MatchInput): boolean {
   const set = input.state.ipsets.get(m.name);
   if (set === undefined || m.dirs.length < IPSET_DIMENSIONS[set.type]) return m.invert;
-  const elem = packetSetElement(set.type, m.dirs, input.packet);
+  // knet's sets are family inet: an IPv6 packet is never in one (ip_set_test checks the family).
+  if (typeof input.packet.src !== 'number') return m.invert;
+  const elem = packetSetElement(set.type, m.dirs, input.packet as PacketView);
   if (elem === undefined) return m.invert;
   const { result, entry } = set.lookup(elem, input.ctx.now);
   const hit = m.returnNomatch ? result === 'nomatch' : result === 'match';
@@ -289,6 +372,7 @@ export const MATCH_EVALUATORS: { readonly [K in NetfilterMatch['kind']]: Evaluat
   udp: matchPorts,
   sctp: matchPorts,
   icmp: matchIcmp,
+  icmp6: matchIcmp6,
   comment: () => true,
   mark: matchMark,
   statistic: matchStatistic,

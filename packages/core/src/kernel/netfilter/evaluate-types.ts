@@ -4,8 +4,10 @@ import type {
   NatRange,
   NetfilterTableName,
   NetfilterTarget,
+  Reject6With,
   RejectWith,
 } from './netfilter-types.js';
+import type { Ipv6Words } from './ipv6-words.js';
 
 /**
  * What the netfilter evaluator sees of a packet, and what the caller must tell it about the world.
@@ -14,11 +16,14 @@ import type {
  * `ip_packet_match`) plus the `xt_action_param` (in/out devices, hook).
  */
 
-/** The packet fields matches read. Addresses are unsigned 32-bit numbers. */
-export interface PacketView {
-  readonly src: number;
-  readonly dst: number;
-  /** IP protocol number. */
+/**
+ * The packet fields matches read. Addresses are unsigned 32-bit numbers for IPv4 (the default
+ * `A`), {@link Ipv6Words} for IPv6 ({@link Ip6PacketView}).
+ */
+export interface PacketView<A extends number | Ipv6Words = number> {
+  readonly src: A;
+  readonly dst: A;
+  /** IP protocol number (IPv6: the upper-layer protocol after the extension headers, as `ipv6_find_hdr` finds it). */
   readonly protocol: number;
   /** TCP/UDP/SCTP ports (absent for other protocols). */
   readonly sport?: number;
@@ -38,9 +43,17 @@ export interface PacketView {
   readonly length: number;
   /** True for a non-first fragment (fragment offset ≠ 0): port matches never match it. */
   readonly fragment: boolean;
-  /** IP TTL (for `-m recent --rttl`). */
+  /** IP TTL, or the IPv6 hop limit (for `-m recent --rttl`). */
   readonly ttl?: number;
 }
+
+/**
+ * An IPv6 packet as ip6tables matches read it: source and destination as {@link Ipv6Words};
+ * `icmpType`/`icmpCode` are the ICMPv6 ones; `length` is the payload length plus 40.
+ *
+ * @remarks Linux equivalent: what `ip6t_do_table` and `ip6_packet_match` read from the skb.
+ */
+export type Ip6PacketView = PacketView<Ipv6Words>;
 
 /** A conntrack tuple as the conntrack match reads it. */
 export interface CtTuple {
@@ -105,6 +118,14 @@ export interface EvaluateContext {
    * to the device `iface` when given. Required when such a rule is reached.
    */
   readonly addrType?: (address: number, iface: string | undefined) => AddrType;
+  /**
+   * `-m addrtype` in ip6tables: the route type of an IPv6 `address` in this namespace — `LOCAL`
+   * for an address of the namespace (of `iface` when given), `UNREACHABLE` (or `PROHIBIT`,
+   * `BLACKHOLE`) when the route rejects or there is none, `ANYCAST` for an anycast address,
+   * else `UNICAST`. Required when such a rule is reached with `LOCAL`, `ANYCAST` or
+   * `UNREACHABLE` asked for (the other types follow from the address itself).
+   */
+  readonly addrType6?: (address: Ipv6Words, iface: string | undefined) => AddrType;
   /** The packet's conntrack entry. Absent means conntrack has no entry: state INVALID. */
   readonly conntrack?: ConntrackView;
   /** Bridge ports of a bridged packet (br_netfilter); absent when the packet is not bridged. */
@@ -158,7 +179,10 @@ export interface ChainEvaluation {
    * evaluated on its own ran to its end or RETURNed. NAT targets end the walk with `ACCEPT`.
    */
   readonly verdict: 'ACCEPT' | 'DROP' | 'REJECT' | 'CONTINUE';
+  /** How an IPv4 REJECT answers. */
   readonly reject?: RejectWith;
+  /** How an IPv6 (ip6tables) REJECT answers. */
+  readonly reject6?: Reject6With;
   /** The rule whose target decided the verdict; absent when the chain policy (or the end) did. */
   readonly decidedBy?: MatchedRule;
   /** True when a built-in chain's policy decided. */

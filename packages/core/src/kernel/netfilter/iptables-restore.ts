@@ -1,7 +1,8 @@
 import { KnetError } from '../../errors/knet-error.js';
-import type { NetfilterChain, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
+import type { NetfilterChain, NetfilterFamily, NetfilterRule, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
 import { NETFILTER_TABLES } from './netfilter-types.js';
-import { createTable, ensureTable, isBuiltinChain, type NetfilterState } from './netfilter-state.js';
+import { createTable, ensureTable, isBuiltinChain, netfilterFamily, type NetfilterState } from './netfilter-state.js';
+import { familyStaticProblem } from './family-static-problem.js';
 import { formatRuleSpec, parseRuleCommand, splitRuleWords, type ParsedRule, type RuleCommand } from './parse-rule-command.js';
 import { restoreError, RuleParseError, UnsupportedExtensionError } from './restore-error.js';
 import { detach } from './parse-helpers.js';
@@ -29,6 +30,12 @@ export interface IptablesRestoreOptions {
   readonly counters?: boolean;
   /** `--test` (`-t`): parse only; nothing is changed (the kernel's COMMIT checks are not run, as in iptables). */
   readonly test?: boolean;
+  /**
+   * `ipv6` reads the file as ip6tables-restore does (IPv6 addresses, ip6tables extensions,
+   * `ip6tables-restore` in messages). For {@link applyIptablesRestore} the state's family
+   * decides; a different `family` here is refused.
+   */
+  readonly family?: NetfilterFamily;
 }
 
 /** One operation of a restore file, with its 1-based line number. */
@@ -93,6 +100,7 @@ function readRestore(
   cacheable: (line: string) => boolean = () => false,
 ): void {
   const lines = splitLines(text);
+  const family = options.family ?? 'ipv4';
   let table: NetfilterTableName | undefined;
   let lineNo = 0;
   for (const buffer of lines) {
@@ -163,9 +171,9 @@ function readRestore(
     }
     let command: RuleCommand;
     try {
-      if (prefix.length > 0) command = parseRuleCommand([...prefix, ...splitRuleWords(detach(start))], { table });
-      else if (cacheable(start)) command = parseCachedCommand(table, start);
-      else command = parseRuleCommand(splitRuleWords(detach(start)), { table });
+      if (prefix.length > 0) command = parseRuleCommand([...prefix, ...splitRuleWords(detach(start))], { table, family });
+      else if (cacheable(start)) command = parseCachedCommand(table, start, family);
+      else command = parseRuleCommand(splitRuleWords(detach(start)), { table, family });
     } catch (e) {
       if (e instanceof RuleParseError) throw restoreError(e.kind, lineNo, e.message);
       if (e instanceof UnsupportedExtensionError) {
@@ -188,24 +196,25 @@ function readRestore(
  * 10,000 services writes 350,000 of them, which would cost more to remember than to parse).
  * Parsed rules are immutable; rules holding per-rule state (`--mode nth`) are not cached.
  */
-const COMMAND_CACHE = new Map<NetfilterTableName, Map<string, RuleCommand>>();
+const COMMAND_CACHE = new Map<string, Map<string, RuleCommand>>();
 const COMMAND_CACHE_LIMIT = 500_000;
 
 /** Lines appended to a chain that already holds this many rules go through the parse cache. */
 const CACHE_CHAIN_RULES = 64;
 
-function parseCachedCommand(table: NetfilterTableName, line: string): RuleCommand {
-  let cache = COMMAND_CACHE.get(table);
+function parseCachedCommand(table: NetfilterTableName, line: string, family: NetfilterFamily): RuleCommand {
+  const key = family === 'ipv6' ? `${table}6` : table;
+  let cache = COMMAND_CACHE.get(key);
   if (cache === undefined) {
     cache = new Map();
-    COMMAND_CACHE.set(table, cache);
+    COMMAND_CACHE.set(key, cache);
   }
   const hit = cache.get(line);
   if (hit !== undefined) return hit;
   // Parse from a copy of the line: the words a rule keeps (comments, chain names) are slices of
   // it, and must not keep the whole restore payload alive.
   const own = detach(line);
-  const command = parseRuleCommand(splitRuleWords(own), { table });
+  const command = parseRuleCommand(splitRuleWords(own), { table, family });
   if (!hasRuleState(command)) {
     if (cache.size >= COMMAND_CACHE_LIMIT) cache.clear();
     cache.set(own, command);
@@ -226,6 +235,10 @@ function hasRuleState(cmd: RuleCommand): boolean {
  * legacy iptables-restore 1.8.9 prints).
  */
 export function parseIptablesRestore(text: string, options: IptablesRestoreOptions = {}): RestoreTableBlock[] {
+  return inFamily(options.family ?? 'ipv4', () => parseRestore(text, options));
+}
+
+function parseRestore(text: string, options: IptablesRestoreOptions): RestoreTableBlock[] {
   const blocks: RestoreTableBlock[] = [];
   let current: { table: NetfilterTableName; line: number; operations: RestoreOperation[] } | undefined;
   readRestore(text, options, (ev) => {
@@ -254,6 +267,7 @@ export interface IptablesRestoreResult {
  */
 interface Working {
   readonly name: NetfilterTableName;
+  readonly family: NetfilterFamily;
   /** The table the restore started from (committed, or new when the restore only tests). */
   readonly table: NetfilterTable;
   readonly chains: ChainOverlay;
@@ -340,6 +354,16 @@ export function applyIptablesRestore(
   text: string,
   options: IptablesRestoreOptions = {},
 ): IptablesRestoreResult {
+  const family = netfilterFamily(state);
+  if (options.family !== undefined && options.family !== family) {
+    throw new KnetError('EINVAL', `an ${options.family} restore cannot be applied to ${family} tables`, { family });
+  }
+  if (family === 'ipv4') return applyRestore(state, text, options);
+  return inFamily(family, () => applyRestore(state, text, { ...options, family }));
+}
+
+function applyRestore(state: NetfilterState, text: string, options: IptablesRestoreOptions): IptablesRestoreResult {
+  const family = options.family ?? 'ipv4';
   const committed: NetfilterTableName[] = [];
   let rulesWritten = 0;
   let pendingRules = 0;
@@ -351,6 +375,7 @@ export function applyIptablesRestore(
         const base = existing ?? createTable(ev.table);
         work = {
           name: ev.table,
+          family,
           table: base,
           chains: new ChainOverlay(base.chains),
           owned: new Set(),
@@ -455,12 +480,16 @@ function resolveRule(work: Working, p: ParsedRule, line: number, state: Netfilte
     if (m.kind === 'set' && state.ipsets.get(m.name) === undefined) {
       throw restoreError('parameter', line, `Set ${m.name} doesn't exist.\n`);
     }
+    // libxt_set get_set_byname: knet's sets are all family inet.
+    if (m.kind === 'set' && work.family === 'ipv6') {
+      throw restoreError('parameter', line, `The protocol family of set ${m.name} is IPv4, which is not applicable.\n`);
+    }
   }
 }
 
 /** Records what the COMMIT checks need to know about a rule this restore added. */
 function note(work: Working, rule: NetfilterRule, line: number): void {
-  const problem = staticProblem(work.name, rule);
+  const problem = staticProblem(work.name, rule) ?? familyStaticProblem(work.family, rule);
   if (problem !== undefined) work.pending.set(rule, { line, problem });
   if (hookSensitive(rule)) work.ruleLines.set(rule, line);
 }
@@ -532,6 +561,8 @@ function checkCommit(w: Working, commitLine: number): () => void {
 
 function applyCommand(work: Working, cmd: RuleCommand, line: number, state: NetfilterState): number {
   switch (cmd.op) {
+    case 'none':
+      return 0;
     case 'append': {
       const c = getChain(work, cmd.chain, line);
       const rules = cmd.rules.map((p) => {
@@ -674,12 +705,37 @@ function byteOrder(a: string, b: string): number {
 
 /** Keeps the recent lists some rule still names (xt_recent frees a list with its last rule). */
 function retainRecentLists(state: NetfilterState): void {
+  const family = netfilterFamily(state);
+  // The lists are shared with the namespace's other family: it asks this state's names when it commits.
+  state.recent.track(family, () => recentNamesIn(state));
   if (state.recent.names().length === 0) return;
+  state.recent.retain(recentNamesIn(state), family);
+}
+
+/** The `-m recent` list names the rules of a state's tables use. */
+function recentNamesIn(state: NetfilterState): Set<string> {
   const names = new Set<string>();
   for (const t of state.tables.values()) {
     for (const c of t.chains.values()) for (const n of recentNamesOf(c.rules)) names.add(n);
   }
-  state.recent.retain(names);
+  return names;
+}
+
+/**
+ * Runs a restore for a family. ip6tables-restore prints the same messages as iptables-restore
+ * under its own name: errors are built with the iptables wording and renamed here.
+ */
+function inFamily<T>(family: NetfilterFamily, run: () => T): T {
+  if (family === 'ipv4') return run();
+  try {
+    return run();
+  } catch (e) {
+    if (!(e instanceof KnetError)) throw e;
+    const rename = (v: unknown): unknown => (typeof v === 'string' ? v.replaceAll('iptables-restore', 'ip6tables-restore') : v);
+    const details: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(e.details)) details[k] = rename(v);
+    throw new KnetError(e.code, rename(e.message) as string, details);
+  }
 }
 
 /** `-m recent` list names of a rule array (cached per array: committed arrays do not change). */

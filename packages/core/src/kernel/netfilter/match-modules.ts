@@ -6,6 +6,7 @@ import type {
   CtState,
   CtStatus,
   MultiportMatch,
+  NetfilterFamily,
   NetfilterMatch,
   PhysdevMatch,
   PortRange,
@@ -20,6 +21,7 @@ import {
   CT_STATES,
   CT_STATUSES,
   ICMP_TYPE_NAMES,
+  ICMP6_TYPE_NAMES,
   lookupProtocol,
   STATE_STATES,
   TCP_FLAG_NAMES,
@@ -36,7 +38,8 @@ import {
   parseUintIn,
   saveString,
 } from './parse-helpers.js';
-import { paramError } from './restore-error.js';
+import { paramError, UnsupportedOptionError } from './restore-error.js';
+import { formatIpv6Words, IPV6_HOST_MASK, tryParseIpv6Words } from './ipv6-words.js';
 import { arg0, noInvert, once, together, type MatchModule, type XtParseContext } from './xt-module.js';
 
 /**
@@ -53,6 +56,7 @@ const IPPROTO_TCP = 6;
 const IPPROTO_UDP = 17;
 const IPPROTO_ICMP = 1;
 const IPPROTO_SCTP = 132;
+const IPPROTO_ICMPV6 = 58;
 
 function portRange(text: string, invert: boolean): PortRange {
   const r = parsePortRange(text);
@@ -239,6 +243,52 @@ const ICMP: MatchModule<IcmpState> = {
   },
 };
 
+/**
+ * libip6t_icmp6.c `parse_icmpv6`: a unique case-insensitive prefix of a name (a second prefix
+ * match is ambiguous, even after an exact one), else `type[/code]`.
+ */
+function parseIcmp6Type(text: string): { type: number; codeMin: number; codeMax: number } {
+  const lower = text.toLowerCase();
+  let found: (typeof ICMP6_TYPE_NAMES)[number] | undefined;
+  for (const e of ICMP6_TYPE_NAMES) {
+    if (!e.name.toLowerCase().startsWith(lower)) continue;
+    if (found !== undefined) throw paramError(`Ambiguous ICMPv6 type \`${text}': \`${found.name}' or \`${e.name}'?`);
+    found = e;
+  }
+  if (found !== undefined) return { type: found.type, codeMin: found.codeMin, codeMax: found.codeMax };
+  const slash = text.indexOf('/');
+  const typeText = slash < 0 ? text : text.slice(0, slash);
+  const type = parseUintIn(typeText, 0, 255);
+  if (type === undefined) throw paramError(`Unknown ICMPv6 type \`${text}'`);
+  if (slash < 0) return { type, codeMin: 0, codeMax: 0xff };
+  const code = parseUintIn(text.slice(slash + 1), 0, 255);
+  if (code === undefined) throw paramError(`Unknown ICMPv6 code \`${text}'`);
+  return { type, codeMin: code, codeMax: code };
+}
+
+const ICMP6: MatchModule<IcmpState> = {
+  name: 'icmp6',
+  options: [{ name: 'icmpv6-type', args: 1 }],
+  create: () => ({ codeMin: 0, codeMax: 0xff, invert: false }),
+  parse(s, _option, args, invert) {
+    once('icmp6', 'icmpv6-type', s.type !== undefined);
+    const t = parseIcmp6Type(arg0(args));
+    s.type = t.type;
+    s.codeMin = t.codeMin;
+    s.codeMax = t.codeMax;
+    if (invert) s.invert = true;
+  },
+  finish(s) {
+    if (s.type === undefined) throw paramError('icmp6: option "--icmpv6-type" must be specified\n');
+    return { kind: 'icmp6', type: s.type, codeMin: s.codeMin, codeMax: s.codeMax, invert: s.invert };
+  },
+  save(m) {
+    if (m.kind !== 'icmp6') return '';
+    const code = m.codeMin !== 0 || m.codeMax !== 0xff ? `/${m.codeMin}` : '';
+    return `${m.invert ? ' !' : ''} --icmpv6-type ${m.type}${code}`;
+  },
+};
+
 const COMMENT: MatchModule<{ comment?: string }> = {
   name: 'comment',
   options: [{ name: 'comment', args: 1 }],
@@ -405,6 +455,7 @@ interface RecentState {
   name?: string;
   side?: 'source' | 'dest';
   mask?: number;
+  mask6?: readonly [number, number, number, number];
   seconds?: number;
   reap: boolean;
   hitcount?: number;
@@ -428,7 +479,7 @@ const RECENT: MatchModule<RecentState> = {
     { name: 'mask', args: 1 },
   ],
   create: () => ({ invert: false, reap: false, rttl: false }),
-  parse(s, option, args, invert) {
+  parse(s, option, args, invert, ctx) {
     const a = arg0(args);
     switch (option) {
       case 'set':
@@ -479,7 +530,17 @@ const RECENT: MatchModule<RecentState> = {
         return;
       case 'mask': {
         noInvert('recent', option, invert);
-        once('recent', option, s.mask !== undefined);
+        once('recent', option, s.mask !== undefined || s.mask6 !== undefined);
+        if (ctx.family === 'ipv6') {
+          // XTTYPE_HOSTMASK resolves the text with getaddrinfo(AF_INET6); knet has no resolver.
+          const m6 = tryParseIpv6Words(a);
+          if (m6 === undefined) {
+            const reason = tryParseIpv4(a) !== undefined ? 'Address family for hostname not supported' : 'Name or service not known';
+            throw paramError(`getaddrinfo: ${reason}\n`);
+          }
+          s.mask6 = m6;
+          return;
+        }
         const m = tryParseIpv4(a);
         if (m === undefined) throw paramError(`host/network \`${a}' not found`);
         s.mask = m;
@@ -487,7 +548,7 @@ const RECENT: MatchModule<RecentState> = {
       }
     }
   },
-  finish(s): RecentMatch {
+  finish(s, ctx): RecentMatch {
     if (s.command === undefined) {
       throw paramError("recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'");
     }
@@ -499,6 +560,7 @@ const RECENT: MatchModule<RecentState> = {
       name: s.name ?? 'DEFAULT',
       side: s.side ?? 'source',
       mask: s.mask ?? 0xffffffff,
+      ...(ctx.family === 'ipv6' ? { mask6: s.mask6 ?? IPV6_HOST_MASK } : {}),
       seconds: s.seconds ?? 0,
       reap: s.reap,
       hitcount: s.hitcount ?? 0,
@@ -512,7 +574,8 @@ const RECENT: MatchModule<RecentState> = {
     if (m.reap) out += ' --reap';
     if (m.hitcount !== 0) out += ` --hitcount ${m.hitcount}`;
     if (m.rttl) out += ' --rttl';
-    out += ` --name ${m.name} --mask ${formatIpv4(m.mask)} --${m.side === 'source' ? 'rsource' : 'rdest'}`;
+    const mask = m.mask6 !== undefined ? formatIpv6Words(m.mask6) : formatIpv4(m.mask);
+    out += ` --name ${m.name} --mask ${mask} --${m.side === 'source' ? 'rsource' : 'rdest'}`;
     return out;
   },
 };
@@ -639,7 +702,7 @@ const CONNTRACK: MatchModule<Mutable<ConntrackMatch>> = {
     { name: 'ctdir', args: 1 },
   ],
   create: () => ({ kind: 'conntrack' }),
-  parse(s, option, args, invert) {
+  parse(s, option, args, invert, ctx) {
     const a = arg0(args);
     switch (option) {
       case 'ctstate':
@@ -659,6 +722,10 @@ const CONNTRACK: MatchModule<Mutable<ConntrackMatch>> = {
       case 'ctreplsrc':
       case 'ctrepldst': {
         const key = CONNTRACK_ADDR[option];
+        if (ctx.family === 'ipv6') {
+          // knet's conntrack tracks IPv4 only: there is no IPv6 tuple to compare with.
+          throw new UnsupportedOptionError(`-m conntrack --${option}`, 'knet does not model conntrack tuples of IPv6 connections');
+        }
         once('conntrack', option, s[key] !== undefined);
         s[key] = { ...parseAddressMask(a), invert };
         return;
@@ -946,6 +1013,7 @@ export const MATCH_MODULES: ReadonlyMap<string, MatchModule> = new Map<string, M
     portsOnly('udp', true),
     portsOnly('sctp', false),
     ICMP,
+    ICMP6,
     COMMENT,
     MARK,
     STATISTIC,
@@ -960,8 +1028,24 @@ export const MATCH_MODULES: ReadonlyMap<string, MatchModule> = new Map<string, M
   ].map((m) => [m.name, m as MatchModule]),
 );
 
-/** The protocol match iptables loads implicitly after `-p` (tcp, udp, sctp, icmp). */
-export function protocolMatchName(protocol: number): string | undefined {
+/** Matches that exist for one family only (libipt_icmp / libip6t_icmp6). */
+const FAMILY_ONLY: ReadonlyMap<string, NetfilterFamily> = new Map([
+  ['icmp', 'ipv4'],
+  ['icmp6', 'ipv6'],
+]);
+
+/** The match extension `-m NAME` loads for a family, if knet has it. */
+export function matchModuleOf(name: string, family: NetfilterFamily = 'ipv4'): MatchModule | undefined {
+  const only = FAMILY_ONLY.get(name);
+  if (only !== undefined && only !== family) return undefined;
+  return MATCH_MODULES.get(name);
+}
+
+/**
+ * The protocol match iptables loads implicitly after `-p` (tcp, udp, sctp; icmp for iptables,
+ * icmp6 for ip6tables).
+ */
+export function protocolMatchName(protocol: number, family: NetfilterFamily = 'ipv4'): string | undefined {
   switch (protocol) {
     case IPPROTO_TCP:
       return 'tcp';
@@ -970,7 +1054,9 @@ export function protocolMatchName(protocol: number): string | undefined {
     case IPPROTO_SCTP:
       return 'sctp';
     case IPPROTO_ICMP:
-      return 'icmp';
+      return family === 'ipv4' ? 'icmp' : undefined;
+    case IPPROTO_ICMPV6:
+      return family === 'ipv6' ? 'icmp6' : undefined;
     default:
       return undefined;
   }
@@ -982,4 +1068,5 @@ export const MATCH_PROTOCOL: ReadonlyMap<string, number> = new Map([
   ['udp', IPPROTO_UDP],
   ['sctp', IPPROTO_SCTP],
   ['icmp', IPPROTO_ICMP],
+  ['icmp6', IPPROTO_ICMPV6],
 ]);

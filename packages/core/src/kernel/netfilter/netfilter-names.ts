@@ -1,4 +1,4 @@
-import type { AddrType, CtState, CtStatus, RejectWith } from './netfilter-types.js';
+import type { AddrType, CtState, CtStatus, Reject6With, RejectWith } from './netfilter-types.js';
 
 /**
  * Names iptables and ipset translate to numbers: IP protocols, ICMP types, services, REJECT
@@ -118,6 +118,38 @@ export const ICMP_TYPE_NAMES: readonly IcmpTypeName[] = [
   { name: 'address-mask-reply', type: 18, codeMin: 0, codeMax: 0xff },
 ];
 
+/** ip6tables' `icmpv6_codes` table (libip6t_icmp6.c), in its order (aliases included). */
+export const ICMP6_TYPE_NAMES: readonly IcmpTypeName[] = [
+  { name: 'destination-unreachable', type: 1, codeMin: 0, codeMax: 0xff },
+  { name: 'no-route', type: 1, codeMin: 0, codeMax: 0 },
+  { name: 'communication-prohibited', type: 1, codeMin: 1, codeMax: 1 },
+  { name: 'beyond-scope', type: 1, codeMin: 2, codeMax: 2 },
+  { name: 'address-unreachable', type: 1, codeMin: 3, codeMax: 3 },
+  { name: 'port-unreachable', type: 1, codeMin: 4, codeMax: 4 },
+  { name: 'failed-policy', type: 1, codeMin: 5, codeMax: 5 },
+  { name: 'reject-route', type: 1, codeMin: 6, codeMax: 6 },
+  { name: 'packet-too-big', type: 2, codeMin: 0, codeMax: 0xff },
+  { name: 'time-exceeded', type: 3, codeMin: 0, codeMax: 0xff },
+  { name: 'ttl-exceeded', type: 3, codeMin: 0, codeMax: 0xff },
+  { name: 'ttl-zero-during-transit', type: 3, codeMin: 0, codeMax: 0 },
+  { name: 'ttl-zero-during-reassembly', type: 3, codeMin: 1, codeMax: 1 },
+  { name: 'parameter-problem', type: 4, codeMin: 0, codeMax: 0xff },
+  { name: 'bad-header', type: 4, codeMin: 0, codeMax: 0 },
+  { name: 'unknown-header-type', type: 4, codeMin: 1, codeMax: 1 },
+  { name: 'unknown-option', type: 4, codeMin: 2, codeMax: 2 },
+  { name: 'echo-request', type: 128, codeMin: 0, codeMax: 0xff },
+  { name: 'ping', type: 128, codeMin: 0, codeMax: 0xff },
+  { name: 'echo-reply', type: 129, codeMin: 0, codeMax: 0xff },
+  { name: 'pong', type: 129, codeMin: 0, codeMax: 0xff },
+  { name: 'router-solicitation', type: 133, codeMin: 0, codeMax: 0xff },
+  { name: 'router-advertisement', type: 134, codeMin: 0, codeMax: 0xff },
+  { name: 'neighbour-solicitation', type: 135, codeMin: 0, codeMax: 0xff },
+  { name: 'neighbor-solicitation', type: 135, codeMin: 0, codeMax: 0xff },
+  { name: 'neighbour-advertisement', type: 136, codeMin: 0, codeMax: 0xff },
+  { name: 'neighbor-advertisement', type: 136, codeMin: 0, codeMax: 0xff },
+  { name: 'redirect', type: 137, codeMin: 0, codeMax: 0xff },
+];
+
 /** The REJECT types with the alias each also accepts (libxt_REJECT.c `reject_table`), in its order. */
 export const REJECT_TYPES: readonly { readonly name: RejectWith; readonly alias: string }[] = [
   { name: 'icmp-net-unreachable', alias: 'net-unreach' },
@@ -129,6 +161,33 @@ export const REJECT_TYPES: readonly { readonly name: RejectWith; readonly alias:
   { name: 'tcp-reset', alias: 'tcp-rst' },
   { name: 'icmp-admin-prohibited', alias: 'admin-prohib' },
 ];
+
+/** The ip6tables REJECT types with their aliases (libip6t_REJECT.c `reject_table`), in its order. */
+export const REJECT6_TYPES: readonly { readonly name: Reject6With; readonly alias: string }[] = [
+  { name: 'icmp6-no-route', alias: 'no-route' },
+  { name: 'icmp6-adm-prohibited', alias: 'adm-prohibited' },
+  { name: 'icmp6-addr-unreachable', alias: 'addr-unreach' },
+  { name: 'icmp6-port-unreachable', alias: 'port-unreach' },
+  { name: 'tcp-reset', alias: 'tcp-reset' },
+  { name: 'icmp6-policy-fail', alias: 'policy-fail' },
+  { name: 'icmp6-reject-route', alias: 'reject-route' },
+];
+
+/**
+ * The ICMPv6 destination-unreachable (type 1) code each ip6tables REJECT type sends
+ * (`tcp-reset` sends a TCP RST instead).
+ *
+ * @see https://github.com/torvalds/linux/blob/master/net/ipv6/netfilter/ip6t_REJECT.c
+ * @see RFC 4443 section 3.1
+ */
+export const REJECT6_ICMP: Readonly<Record<Exclude<Reject6With, 'tcp-reset'>, { type: number; code: number }>> = {
+  'icmp6-no-route': { type: 1, code: 0 },
+  'icmp6-adm-prohibited': { type: 1, code: 1 },
+  'icmp6-addr-unreachable': { type: 1, code: 3 },
+  'icmp6-port-unreachable': { type: 1, code: 4 },
+  'icmp6-policy-fail': { type: 1, code: 5 },
+  'icmp6-reject-route': { type: 1, code: 6 },
+};
 
 /** The ICMP type/code a REJECT type sends (`tcp-reset` sends a TCP RST instead). @see net/ipv4/netfilter/ipt_REJECT.c */
 export const REJECT_ICMP: Readonly<Record<Exclude<RejectWith, 'tcp-reset'>, { type: number; code: number }>> = {

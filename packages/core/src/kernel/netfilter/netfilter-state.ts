@@ -1,27 +1,45 @@
 import { IpsetStore } from '../ipset/ipset-store.js';
-import type { NetfilterChain, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
+import type { NetfilterChain, NetfilterFamily, NetfilterTable, NetfilterTableName } from './netfilter-types.js';
 import { TABLE_BUILTIN_CHAINS } from './netfilter-types.js';
 import { RecentTables } from './recent-table.js';
 
 /**
- * The netfilter state of one network namespace: the iptables tables that exist in it, its ipsets
- * and its `-m recent` lists.
+ * The netfilter state of one network namespace and one address family: the iptables (or
+ * ip6tables) tables that exist in it, its ipsets and its `-m recent` lists.
  *
  * @remarks
- * Linux equivalent: `net->xt.tables[NFPROTO_IPV4]` (tables are instantiated per namespace on
- * first use, newest first in `/proc/net/ip_tables_names`, which is the order iptables-save
- * prints them), `ip_set_net` and `recent_net`.
+ * Linux equivalent: `net->xt.tables[NFPROTO_IPV4]` or `[NFPROTO_IPV6]` (tables are instantiated
+ * per namespace and family on first use, newest first in `/proc/net/ip_tables_names` or
+ * `ip6_tables_names`, which is the order iptables-save prints them), `ip_set_net` and
+ * `recent_net` (both shared by the two families of a namespace: pass the IPv4 state's to
+ * {@link createNetfilterState} to share them).
  * @see https://github.com/torvalds/linux/blob/master/net/netfilter/x_tables.c
  */
 export interface NetfilterState {
+  /**
+   * `ipv4` for iptables, `ipv6` for ip6tables: rules are parsed, printed and matched for this
+   * family. Absent means `ipv4`.
+   */
+  readonly family?: NetfilterFamily;
   /** Instantiated tables, in instantiation order (iptables-save prints them newest first). */
   readonly tables: Map<NetfilterTableName, NetfilterTable>;
   readonly ipsets: IpsetStore;
   readonly recent: RecentTables;
 }
 
+/** Options of {@link createNetfilterState}. */
+export interface CreateNetfilterStateOptions {
+  /** `ipv4` (default, iptables) or `ipv6` (ip6tables). */
+  readonly family?: NetfilterFamily;
+  /** The namespace's ipsets, when another family's state already holds them. */
+  readonly ipsets?: IpsetStore;
+  /** The namespace's `-m recent` lists, when another family's state already holds them. */
+  readonly recent?: RecentTables;
+}
+
 /**
- * Creates the empty netfilter state of a new namespace (no table instantiated yet).
+ * Creates the empty netfilter state of a new namespace for one address family (no table
+ * instantiated yet).
  *
  * @example
  * ```ts
@@ -29,10 +47,23 @@ export interface NetfilterState {
  * const nf = createNetfilterState();
  * applyIptablesRestore(nf, '*filter\n-A INPUT -j ACCEPT\nCOMMIT\n');
  * formatIptablesSave(nf);
+ * // ip6tables of the same namespace, sharing its ipsets and recent lists:
+ * const nf6 = createNetfilterState({ family: 'ipv6', ipsets: nf.ipsets, recent: nf.recent });
+ * applyIptablesRestore(nf6, '*filter\n-A INPUT -s fd00::/8 -j ACCEPT\nCOMMIT\n');
  * ```
  */
-export function createNetfilterState(): NetfilterState {
-  return { tables: new Map(), ipsets: new IpsetStore(), recent: new RecentTables() };
+export function createNetfilterState(options: CreateNetfilterStateOptions = {}): NetfilterState {
+  return {
+    family: options.family ?? 'ipv4',
+    tables: new Map(),
+    ipsets: options.ipsets ?? new IpsetStore(),
+    recent: options.recent ?? new RecentTables(),
+  };
+}
+
+/** The family of a state (`ipv4` when not set). */
+export function netfilterFamily(state: NetfilterState): NetfilterFamily {
+  return state.family ?? 'ipv4';
 }
 
 /** A table with only its built-in chains, policy ACCEPT and zero counters. */

@@ -8,7 +8,15 @@
  * @see iptables(8), iptables-extensions(8), include/uapi/linux/netfilter_ipv4/ip_tables.h
  */
 
-/** The IPv4 netfilter tables. `security` is parsed and printed but never evaluated by knet. */
+import type { Ipv6Words } from './ipv6-words.js';
+
+/**
+ * The address family of a namespace's netfilter tables: `ipv4` (iptables, `NFPROTO_IPV4`) or
+ * `ipv6` (ip6tables, `NFPROTO_IPV6`). Each family has its own tables, chains and rules.
+ */
+export type NetfilterFamily = 'ipv4' | 'ipv6';
+
+/** The netfilter tables (the same names for both families). `security` is parsed and printed but never evaluated by knet. */
 export type NetfilterTableName = 'raw' | 'mangle' | 'nat' | 'filter' | 'security';
 
 /** The netfilter hooks, named as iptables names the built-in chains. */
@@ -48,12 +56,27 @@ export interface AddressMask {
   readonly mask: number;
 }
 
-/** The part of a rule that lives in `struct ipt_ip`: addresses, interfaces, protocol, fragments. */
+/** An IPv6 address with a netmask, as ip6tables' `-s`/`-d` take it (the mask need not be contiguous). */
+export interface Ipv6AddressMask {
+  /** Network address (already masked). */
+  readonly address: Ipv6Words;
+  readonly mask: Ipv6Words;
+}
+
+/**
+ * The part of a rule that lives in `struct ipt_ip` (`struct ip6t_ip6` for ip6tables):
+ * addresses, interfaces, protocol, fragments. An IPv4 rule uses `src`/`dst`, an IPv6 rule
+ * `src6`/`dst6`; the inversion flags serve both.
+ */
 export interface IpHeaderMatch {
   readonly src?: AddressMask;
   readonly srcInvert: boolean;
   readonly dst?: AddressMask;
   readonly dstInvert: boolean;
+  /** ip6tables `-s`: absent in IPv4 rules. */
+  readonly src6?: Ipv6AddressMask;
+  /** ip6tables `-d`: absent in IPv4 rules. */
+  readonly dst6?: Ipv6AddressMask;
   /** Input interface; a trailing `+` is a prefix wildcard. */
   readonly inIface?: string;
   readonly inIfaceInvert: boolean;
@@ -62,7 +85,7 @@ export interface IpHeaderMatch {
   /** IP protocol number; absent (or 0) means any. */
   readonly protocol?: number;
   readonly protocolInvert: boolean;
-  /** `-f` (second and further fragments), `! -f` (head fragments and unfragmented packets). */
+  /** `-f` (second and further fragments), `! -f` (head fragments and unfragmented packets). IPv4 only. */
   readonly fragment?: 'fragment' | 'not-fragment';
 }
 
@@ -101,6 +124,15 @@ export interface SctpMatch {
 /** `-m icmp --icmp-type`: `type` 255 means `any`; codes are an inclusive range. */
 export interface IcmpMatch {
   readonly kind: 'icmp';
+  readonly type: number;
+  readonly codeMin: number;
+  readonly codeMax: number;
+  readonly invert: boolean;
+}
+
+/** `-m icmp6 --icmpv6-type` (ip6tables): codes are an inclusive range. */
+export interface Icmp6Match {
+  readonly kind: 'icmp6';
   readonly type: number;
   readonly codeMin: number;
   readonly codeMax: number;
@@ -156,8 +188,10 @@ export interface RecentMatch {
   readonly name: string;
   /** `--rsource` (source address, default) or `--rdest`. */
   readonly side: 'source' | 'dest';
-  /** `--mask`, default 255.255.255.255. */
+  /** `--mask`, default 255.255.255.255 (IPv4 rules). */
   readonly mask: number;
+  /** `--mask` of an ip6tables rule, default all ones; absent in IPv4 rules. */
+  readonly mask6?: Ipv6Words;
   /** `--seconds`, 0 when absent. */
   readonly seconds: number;
   readonly reap: boolean;
@@ -268,6 +302,7 @@ export type NetfilterMatch =
   | UdpMatch
   | SctpMatch
   | IcmpMatch
+  | Icmp6Match
   | CommentMatch
   | MarkMatch
   | StatisticMatch
@@ -291,13 +326,33 @@ export type RejectWith =
   | 'icmp-admin-prohibited'
   | 'tcp-reset';
 
-/** An address/port range of a NAT target (`--to-destination 10.0.0.1-10.0.0.2:80-81`). */
+/**
+ * The `--reject-with` types of the IPv6 REJECT target (ip6t_REJECT), as ip6tables-save prints
+ * them.
+ */
+export type Reject6With =
+  | 'icmp6-no-route'
+  | 'icmp6-adm-prohibited'
+  | 'icmp6-addr-unreachable'
+  | 'icmp6-port-unreachable'
+  | 'tcp-reset'
+  | 'icmp6-policy-fail'
+  | 'icmp6-reject-route';
+
+/**
+ * An address/port range of a NAT target (`--to-destination 10.0.0.1-10.0.0.2:80-81`, or
+ * `[fd00::1]:80` in ip6tables). Absent addresses mean "keep the address" (port-only range).
+ */
 export interface NatRange {
-  /** Absent means "keep the address" (port-only range). */
   readonly minIp?: number;
   readonly maxIp?: number;
+  /** IPv6 range of an ip6tables rule (instead of `minIp`/`maxIp`). */
+  readonly minIp6?: Ipv6Words;
+  readonly maxIp6?: Ipv6Words;
   readonly minPort?: number;
   readonly maxPort?: number;
+  /** `:min-max/base` (DNAT revision 2, `NF_NAT_RANGE_PROTO_OFFSET`): the port mapped to `minPort`. */
+  readonly basePort?: number;
 }
 
 /** The target of a rule, discriminated by `kind`. */
@@ -308,7 +363,11 @@ export type NetfilterTarget =
   | { readonly kind: 'RETURN' }
   | { readonly kind: 'jump'; readonly chain: string }
   | { readonly kind: 'goto'; readonly chain: string }
-  | { readonly kind: 'REJECT'; readonly with: RejectWith }
+  | {
+      readonly kind: 'REJECT';
+      /** An IPv4 type in iptables rules, an IPv6 type in ip6tables rules (`tcp-reset` is both). */
+      readonly with: RejectWith | Reject6With;
+    }
   | {
       readonly kind: 'DNAT';
       readonly range?: NatRange;
@@ -326,6 +385,8 @@ export type NetfilterTarget =
       readonly kind: 'MASQUERADE';
       readonly minPort?: number;
       readonly maxPort?: number;
+      /** `--to-ports min-max/base` sets the offset flag; MASQUERADE keeps no base, so it is 0. */
+      readonly basePort?: number;
       readonly random: boolean;
       readonly randomFully: boolean;
     }

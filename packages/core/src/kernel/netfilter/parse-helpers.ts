@@ -1,5 +1,6 @@
 import { formatIpv4, tryParseIpv4 } from '../../ip/ipv4.js';
-import type { AddressMask } from './netfilter-types.js';
+import type { AddressMask, Ipv6AddressMask } from './netfilter-types.js';
+import { formatIpv6Words, ipv6MaskToCidr, ipv6PrefixMask, maskIpv6Words, tryParseIpv6Words } from './ipv6-words.js';
 import { SERVICE_PORTS } from './netfilter-names.js';
 import { paramError } from './restore-error.js';
 
@@ -125,12 +126,14 @@ export function cidrToMask(prefix: number): number {
 
 /**
  * One `addr[/mask]` of `-s`/`-d` (mask as a prefix length or dotted quad); the address is masked.
+ * The mask is what follows the last `/`; with a zero mask the address is not looked at (`any/0`).
  *
  * @throws iptables' "host/network not found" or "invalid mask" errors.
+ * @remarks Linux equivalent: libxtables `xtables_ipparse_multiple` (one element).
  */
 export function parseAddressMask(text: string): AddressMask {
-  const slash = text.indexOf('/');
-  const addrText = slash < 0 ? text : text.slice(0, slash);
+  const slash = text.lastIndexOf('/');
+  let addrText = slash < 0 ? text : text.slice(0, slash);
   let mask = 0xffffffff;
   if (slash >= 0) {
     const m = text.slice(slash + 1);
@@ -144,6 +147,7 @@ export function parseAddressMask(text: string): AddressMask {
       mask = cidrToMask(bits);
     }
   }
+  if (mask === 0) addrText = '0.0.0.0';
   const address = tryParseIpv4(addrText);
   if (address === undefined) throw paramError(`host/network \`${addrText}' not found`);
   return { address: (address & mask) >>> 0, mask };
@@ -153,6 +157,47 @@ export function parseAddressMask(text: string): AddressMask {
 export function parseAddressList(text: string): AddressMask[] {
   return text.split(',').map((t) => parseAddressMask(t));
 }
+
+/**
+ * One `addr[/mask]` of ip6tables' `-s`/`-d`: the mask (after the last `/`) is an IPv6 address or
+ * a prefix length 0–128; with a zero mask the address is not looked at; the address is masked.
+ *
+ * @throws ip6tables' "host/network not found" or "invalid mask" errors.
+ * @remarks Linux equivalent: libxtables `xtables_ip6parse_multiple` with `parse_ip6mask` (one
+ * element). Names are not resolved: knet has no resolver, so a name is "not found".
+ */
+export function parseIpv6AddressMask(text: string): Ipv6AddressMask {
+  const slash = text.lastIndexOf('/');
+  let addrText = slash < 0 ? text : text.slice(0, slash);
+  let mask = IPV6_ALL_ONES;
+  if (slash >= 0) {
+    const m = text.slice(slash + 1);
+    const asAddress = tryParseIpv6Words(m);
+    if (asAddress !== undefined) mask = asAddress;
+    else {
+      const bits = parseUintIn(m, 0, 128);
+      if (bits === undefined) throw paramError(`invalid mask \`${m}' specified`);
+      mask = ipv6PrefixMask(bits);
+    }
+  }
+  if (mask[0] === 0 && mask[1] === 0 && mask[2] === 0 && mask[3] === 0) addrText = '::';
+  const address = tryParseIpv6Words(addrText);
+  if (address === undefined) throw paramError(`host/network \`${addrText}' not found`);
+  return { address: maskIpv6Words(address, mask), mask };
+}
+
+/** ip6tables' `-s`/`-d` text: a comma-separated list of {@link parseIpv6AddressMask}. */
+export function parseIpv6AddressList(text: string): Ipv6AddressMask[] {
+  return text.split(',').map((t) => parseIpv6AddressMask(t));
+}
+
+/** `addr/N` (or `addr/mask` for a non-contiguous mask), as ip6tables-save prints `-s`/`-d` (ip6tables.c `print_ip`). */
+export function formatIpv6AddressMask(a: Ipv6AddressMask): string {
+  const cidr = ipv6MaskToCidr(a.mask);
+  return `${formatIpv6Words(a.address)}/${cidr >= 0 ? cidr : formatIpv6Words(a.mask)}`;
+}
+
+const IPV6_ALL_ONES = ipv6PrefixMask(128);
 
 /** `a.b.c.d/N` (or `/a.b.c.d` for a non-contiguous mask), as iptables-save prints `-s`/`-d`. */
 export function formatAddressMask(a: AddressMask): string {

@@ -1,24 +1,33 @@
 import type {
   AddressMask,
   IpHeaderMatch,
+  Ipv6AddressMask,
+  NetfilterFamily,
   NetfilterMatch,
   NetfilterTableName,
   NetfilterTarget,
 } from './netfilter-types.js';
 import { lookupProtocol, protocolName } from './netfilter-names.js';
-import { MATCH_MODULES, protocolMatchName } from './match-modules.js';
+import { MATCH_MODULES, matchModuleOf, protocolMatchName } from './match-modules.js';
 import { STANDARD_TARGETS, TARGET_MODULES } from './target-modules.js';
-import { checkInterface, formatAddressMask, parseAddressList, parseUintIn } from './parse-helpers.js';
-import { paramError, RuleParseError, UNSUPPORTED_EXTENSIONS, UnsupportedExtensionError } from './restore-error.js';
+import {
+  checkInterface,
+  formatAddressMask,
+  formatIpv6AddressMask,
+  parseAddressList,
+  parseIpv6AddressList,
+  parseUintIn,
+} from './parse-helpers.js';
+import { paramError, RuleParseError, unsupportedExtensions, UnsupportedExtensionError } from './restore-error.js';
 import type { XtModule, XtOption, XtParseContext } from './xt-module.js';
 
 /**
- * Parses one iptables command line (the words of a rule line of an iptables-restore file) the
- * way iptables 1.8.9 does: getopt_long with unique-prefix long options, `!` before an option,
- * extensions loaded by `-m`, `-j` and implicitly by `-p`.
+ * Parses one iptables (or ip6tables) command line (the words of a rule line of an
+ * iptables-restore file) the way iptables 1.8.9 does: getopt_long with unique-prefix long
+ * options, `!` before an option, extensions loaded by `-m`, `-j` and implicitly by `-p`.
  *
- * @remarks Linux equivalent: iptables/iptables.c `do_command4`, xshared.c `do_parse`,
- * `command_default`, libxtables `xtables_find_match`.
+ * @remarks Linux equivalent: iptables/iptables.c `do_command4`, ip6tables.c `do_command6`,
+ * xshared.c `do_parse`, `command_default`, libxtables `xtables_find_match`.
  * @see https://git.netfilter.org/iptables/tree/iptables/xshared.c
  */
 
@@ -45,7 +54,12 @@ export type RuleCommand =
   | { readonly op: 'flush'; readonly chain?: string }
   | { readonly op: 'zero'; readonly chain?: string; readonly num?: number }
   | { readonly op: 'policy'; readonly chain: string; readonly policy: string }
-  | { readonly op: 'rename'; readonly chain: string; readonly newName: string };
+  | { readonly op: 'rename'; readonly chain: string; readonly newName: string }
+  /**
+   * A line the restore skips: `-6` in iptables-restore input (`-4` in ip6tables-restore input)
+   * ends the parse of a rule command there (do_parse returns early), so nothing is added.
+   */
+  | { readonly op: 'none' };
 
 interface GlobalOption {
   readonly name: string;
@@ -118,6 +132,8 @@ interface LoadedExtension {
 export interface ParseRuleCommandOptions {
   /** The table the line belongs to (`*nat` etc.), for the nat-DROP check. */
   readonly table: NetfilterTableName;
+  /** `ipv4` (iptables, default) or `ipv6` (ip6tables): addresses, extensions and `-4`/`-6`. */
+  readonly family?: NetfilterFamily;
 }
 
 function hasArg(argv: readonly string[], i: number): boolean {
@@ -137,6 +153,8 @@ function parseRuleNumber(text: string): number {
  * @throws RuleParseError with iptables' message (the restore loop adds the line number).
  */
 export function parseRuleCommand(argv: readonly string[], options: ParseRuleCommandOptions): RuleCommand {
+  const family: NetfilterFamily = options.family ?? 'ipv4';
+  const v6 = family === 'ipv6';
   let command: string | undefined;
   let chain: string | undefined;
   let num: number | undefined;
@@ -164,7 +182,7 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   let counters: { packets: number; bytes: number } | undefined;
   let protoLoaded = false;
 
-  let ctxCache: XtParseContext = NO_PROTOCOL;
+  let ctxCache: XtParseContext = v6 ? NO_PROTOCOL6 : NO_PROTOCOL;
   const ctx = (): XtParseContext => ctxCache;
 
   const setCommand = (letter: string): void => {
@@ -179,9 +197,9 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   };
 
   const loadMatch = (name: string): void => {
-    const module = MATCH_MODULES.get(name);
+    const module = matchModuleOf(name, family);
     if (module === undefined) {
-      if (UNSUPPORTED_EXTENSIONS.has(name)) throw new UnsupportedExtensionError('match', name);
+      if (unsupportedExtensions(family).has(name)) throw new UnsupportedExtensionError('match', name);
       throw paramError(`Couldn't load match \`${name}':No such file or directory\n`);
     }
     for (const e of extensions) if (e.module.name === name) e.completed = true;
@@ -233,7 +251,7 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
       if (found === undefined && !protoLoaded && ip.protocol !== undefined) {
         // command_default: an unknown option loads the -p protocol's match, then getopt retries.
         protoLoaded = true;
-        const pm = protocolMatchName(ip.protocol);
+        const pm = protocolMatchName(ip.protocol, family);
         if (pm !== undefined && !extensions.some((e) => e.module.name === pm)) {
           loadMatch(pm);
           found = resolveLong(name);
@@ -346,7 +364,7 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
         if (p === 0 && invert) throw paramError('rule would never match protocol');
         ip.protocol = p;
         ip.protocolInvert = invert;
-        ctxCache = { protocol: p, protocolInvert: invert };
+        ctxCache = { protocol: p, protocolInvert: invert, family };
         break;
       }
       case 'i':
@@ -362,6 +380,7 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
         ip.outIfaceInvert = invert;
         break;
       case 'f':
+        if (v6) throw paramError("`-f' is not supported in IPv6, use -m frag instead");
         setOption('f');
         ip.fragment = invert ? 'not-fragment' : 'fragment';
         break;
@@ -370,7 +389,7 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
         setOption('j');
         if (letter === 'g') isGoto = true;
         jumpTo = a;
-        if (UNSUPPORTED_EXTENSIONS.has(a)) throw new UnsupportedExtensionError('target', a);
+        if (unsupportedExtensions(family).has(a)) throw new UnsupportedExtensionError('target', a);
         const module = TARGET_MODULES.get(a);
         if (module !== undefined && !isGoto) target = { module, kind: 'target', state: module.create(), completed: false };
         break;
@@ -398,11 +417,13 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
       case 'x':
       case 'w':
       case 'W':
-      case '4':
       case '0':
         break;
+      case '4':
       case '6':
-        throw paramError('This is the IPv4 version of iptables.');
+        // The other family's flag makes the restore skip what is left of the line.
+        if ((letter === '6') !== v6) return skippedCommand(command, chain, num, policy, newName);
+        break;
       default:
         throw paramError(`unknown option "${word}"`);
     }
@@ -422,8 +443,9 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   if (command === undefined) throw paramError('no command specified');
   if (invert) throw paramError('nothing appropriate following !');
   const ruleCommand = command === 'A' || command === 'I' || command === 'R' || (command === 'D' && num === undefined);
-  const srcList = ip.src !== undefined ? parseAddressList(ip.src) : ANY_ADDRESS;
-  const dstList = ip.dst !== undefined ? parseAddressList(ip.dst) : ANY_ADDRESS;
+  const parseList = v6 ? parseIpv6AddressList : parseAddressList;
+  const srcList: readonly (AddressMask | Ipv6AddressMask)[] = ip.src !== undefined ? parseList(ip.src) : ANY_ADDRESS;
+  const dstList: readonly (AddressMask | Ipv6AddressMask)[] = ip.dst !== undefined ? parseList(ip.dst) : ANY_ADDRESS;
   if ((srcList.length > 1 || dstList.length > 1) && (ip.srcInvert || ip.dstInvert)) {
     throw paramError('! not allowed with multiple source or destination IP addresses');
   }
@@ -463,8 +485,8 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
   }
 
   const rules: ParsedRule[] = [];
-  const srcs: readonly (AddressMask | undefined)[] = ip.src !== undefined ? srcList : [undefined];
-  const dsts: readonly (AddressMask | undefined)[] = ip.dst !== undefined ? dstList : [undefined];
+  const srcs: readonly (AddressMask | Ipv6AddressMask | undefined)[] = ip.src !== undefined ? srcList : [undefined];
+  const dsts: readonly (AddressMask | Ipv6AddressMask | undefined)[] = ip.dst !== undefined ? dstList : [undefined];
   for (const s of srcs) {
     for (const d of dsts) {
       const simple = s === undefined && d === undefined && ip.inIface === undefined && ip.outIface === undefined && ip.fragment === undefined && !ip.srcInvert && !ip.dstInvert;
@@ -476,14 +498,20 @@ export function parseRuleCommand(argv: readonly string[], options: ParseRuleComm
         protocolInvert: ip.protocolInvert,
       };
       if (!simple) {
-        if (s !== undefined) header.src = s;
-        if (d !== undefined) header.dst = d;
+        if (s !== undefined) {
+          if (isV6Mask(s)) header.src6 = s;
+          else header.src = s;
+        }
+        if (d !== undefined) {
+          if (isV6Mask(d)) header.dst6 = d;
+          else header.dst = d;
+        }
         if (ip.inIface !== undefined) header.inIface = ip.inIface;
         if (ip.outIface !== undefined) header.outIface = ip.outIface;
         if (ip.protocol !== undefined) header.protocol = ip.protocol;
         if (ip.fragment !== undefined) header.fragment = ip.fragment;
       }
-      const rule: { -readonly [K in keyof ParsedRule]: ParsedRule[K] } = { ip: header, matches, target: tgt, spec: formatRuleSpec(header, matches, tgt) };
+      const rule: { -readonly [K in keyof ParsedRule]: ParsedRule[K] } = { ip: header, matches, target: tgt, spec: formatRuleSpec(header, matches, tgt, family) };
       if (counters !== undefined) rule.counters = counters;
       rules.push(rule);
     }
@@ -508,7 +536,47 @@ interface ResolvedOption {
   readonly args: number;
 }
 
-const NO_PROTOCOL: XtParseContext = { protocol: 0, protocolInvert: false };
+const NO_PROTOCOL: XtParseContext = { protocol: 0, protocolInvert: false, family: 'ipv4' };
+const NO_PROTOCOL6: XtParseContext = { protocol: 0, protocolInvert: false, family: 'ipv6' };
+
+function isV6Mask(a: AddressMask | Ipv6AddressMask): a is Ipv6AddressMask {
+  return typeof a.address !== 'number';
+}
+
+/**
+ * What is left of a command when the other family's `-4`/`-6` ends its parse: rule commands
+ * (no addresses parsed yet) add or delete nothing; chain commands run as far as they were read.
+ */
+function skippedCommand(
+  command: string | undefined,
+  chain: string | undefined,
+  num: number | undefined,
+  policy: string | undefined,
+  newName: string | undefined,
+): RuleCommand {
+  const name = chain ?? '';
+  switch (command) {
+    case 'N':
+      return { op: 'new-chain', chain: name };
+    case 'X':
+      return chain === undefined ? { op: 'delete-chain' } : { op: 'delete-chain', chain };
+    case 'F':
+      return chain === undefined ? { op: 'flush' } : { op: 'flush', chain };
+    case 'Z':
+      return { op: 'zero', ...(chain !== undefined ? { chain } : {}), ...(num !== undefined ? { num } : {}) };
+    case 'E':
+      return { op: 'rename', chain: name, newName: newName ?? '' };
+    case 'P':
+      return { op: 'policy', chain: name, policy: policy ?? '' };
+    case 'D':
+      return num !== undefined ? { op: 'delete-num', chain: name, num } : { op: 'none' };
+    case 'R':
+      // iptables-restore 1.8.9 replaces with an address list it never parsed, and crashes.
+      throw paramError('knet: -R cut short by the other family\'s -4/-6 crashes iptables-restore 1.8.9 (SIGSEGV)');
+    default:
+      return { op: 'none' };
+  }
+}
 
 /** Rules share immutable parts that repeat: no target, verdicts and jumps by chain, bare headers. */
 const NO_TARGET: NetfilterTarget = { kind: 'none' };
@@ -549,7 +617,7 @@ function simpleHeader(protocol: number | undefined, invert: boolean): IpHeaderMa
   return h;
 }
 
-/** What an absent `-s`/`-d` stands for (`0.0.0.0/0`). */
+/** What an absent `-s`/`-d` stands for (`0.0.0.0/0`; only its length is used). */
 const ANY_ADDRESS: readonly AddressMask[] = [{ address: 0, mask: 0 }];
 
 /** Global long options by name. */
@@ -583,12 +651,21 @@ function natDrop(): RuleParseError {
  * target.
  * @see https://git.netfilter.org/iptables/tree/iptables/iptables.c
  */
-export function formatRuleSpec(ip: IpHeaderMatch, matches: readonly NetfilterMatch[], target: NetfilterTarget): string {
+export function formatRuleSpec(
+  ip: IpHeaderMatch,
+  matches: readonly NetfilterMatch[],
+  target: NetfilterTarget,
+  family: NetfilterFamily = ip.src6 !== undefined || ip.dst6 !== undefined ? 'ipv6' : 'ipv4',
+): string {
   let out = '';
-  if (ip.src !== undefined && (ip.src.mask !== 0 || ip.srcInvert)) out += `${ip.srcInvert ? ' !' : ''} -s ${formatAddressMask(ip.src)}`;
-  else if (ip.src === undefined && ip.srcInvert) out += ' ! -s 0.0.0.0/0';
-  if (ip.dst !== undefined && (ip.dst.mask !== 0 || ip.dstInvert)) out += `${ip.dstInvert ? ' !' : ''} -d ${formatAddressMask(ip.dst)}`;
-  else if (ip.dst === undefined && ip.dstInvert) out += ' ! -d 0.0.0.0/0';
+  if (family === 'ipv6') {
+    out += formatIpv6Address('-s', ip.src6, ip.srcInvert) + formatIpv6Address('-d', ip.dst6, ip.dstInvert);
+  } else {
+    if (ip.src !== undefined && (ip.src.mask !== 0 || ip.srcInvert)) out += `${ip.srcInvert ? ' !' : ''} -s ${formatAddressMask(ip.src)}`;
+    else if (ip.src === undefined && ip.srcInvert) out += ' ! -s 0.0.0.0/0';
+    if (ip.dst !== undefined && (ip.dst.mask !== 0 || ip.dstInvert)) out += `${ip.dstInvert ? ' !' : ''} -d ${formatAddressMask(ip.dst)}`;
+    else if (ip.dst === undefined && ip.dstInvert) out += ' ! -d 0.0.0.0/0';
+  }
   if (ip.inIface !== undefined && ip.inIface !== '') out += `${ip.inIfaceInvert ? ' !' : ''} -i ${ip.inIface}`;
   if (ip.outIface !== undefined && ip.outIface !== '') out += `${ip.outIfaceInvert ? ' !' : ''} -o ${ip.outIface}`;
   if (ip.protocol !== undefined && ip.protocol !== 0) out += `${ip.protocolInvert ? ' !' : ''} -p ${protocolName(ip.protocol)}`;
@@ -622,9 +699,17 @@ export function formatRuleSpec(ip: IpHeaderMatch, matches: readonly NetfilterMat
   return spec;
 }
 
+/** ip6tables.c `print_ip`: nothing for `::/0`, else `[!] -s addr/len`. */
+function formatIpv6Address(option: '-s' | '-d', a: Ipv6AddressMask | undefined, invert: boolean): string {
+  if (a === undefined) return invert ? ` ! ${option} ::/0` : '';
+  const m = a.mask;
+  if (m[0] === 0 && m[1] === 0 && m[2] === 0 && m[3] === 0 && !invert) return '';
+  return `${invert ? ' !' : ''} ${option} ${formatIpv6AddressMask(a)}`;
+}
+
 /** Parses the rule part of a command line into a {@link ParsedRule} (for tests and callers building rules). */
-export function parseRuleSpec(text: string, table: NetfilterTableName = 'filter'): ParsedRule {
-  const cmd = parseRuleCommand(['-A', 'X', ...splitRuleWords(text)], { table });
+export function parseRuleSpec(text: string, table: NetfilterTableName = 'filter', family: NetfilterFamily = 'ipv4'): ParsedRule {
+  const cmd = parseRuleCommand(['-A', 'X', ...splitRuleWords(text)], { table, family });
   if (cmd.op !== 'append' || cmd.rules.length !== 1) throw paramError('expected exactly one rule');
   return cmd.rules[0] as ParsedRule;
 }

@@ -8,6 +8,15 @@
  * @see iptables-extensions(8) "recent"
  */
 
+import type { NetfilterFamily } from './netfilter-types.js';
+
+/**
+ * What an entry is keyed by: an IPv4 address as an unsigned 32-bit number, or an IPv6 address
+ * as ip6tables prints it (`fd00::1`). A list holds both families' entries apart, as xt_recent
+ * keys entries by family and address.
+ */
+export type RecentKey = number | string;
+
 /** Module parameter `ip_list_tot`: entries per table. */
 export const RECENT_IP_LIST_TOT = 100;
 /** Module parameter `ip_pkt_list_tot`: packets remembered per entry. */
@@ -16,7 +25,7 @@ export const RECENT_IP_PKT_LIST_TOT = 20;
 /** One remembered address. */
 export interface RecentEntry {
   /** The (masked) address. */
-  readonly address: number;
+  readonly address: RecentKey;
   /** TTL of the packet that last updated the entry. */
   ttl: number;
   /** Timestamp ring (ns); `nstamps` of them are valid. */
@@ -32,7 +41,7 @@ export class RecentList {
   /** Ring size minus one (a power of two minus one). */
   nstampsMask: number;
   /** Entries by address, in LRU order (Map insertion order; re-inserted on update). */
-  readonly entries = new Map<number, RecentEntry>();
+  readonly entries = new Map<RecentKey, RecentEntry>();
 
   constructor(name: string, nstampsMask = 31) {
     this.name = name;
@@ -40,14 +49,14 @@ export class RecentList {
   }
 
   /** `recent_entry_lookup`: by address, and by TTL when `ttl` is non-zero (`--rttl`). */
-  lookup(address: number, ttl: number): RecentEntry | undefined {
+  lookup(address: RecentKey, ttl: number): RecentEntry | undefined {
     const e = this.entries.get(address);
     if (e === undefined) return undefined;
     return ttl === 0 || e.ttl === ttl ? e : undefined;
   }
 
   /** `recent_entry_init`: adds an entry, evicting the oldest when the list is full. */
-  add(address: number, ttl: number, now: number): RecentEntry {
+  add(address: RecentKey, ttl: number, now: number): RecentEntry {
     if (this.entries.size >= RECENT_IP_LIST_TOT) {
       const oldest = this.entries.keys().next();
       if (oldest.done !== true) this.entries.delete(oldest.value);
@@ -85,9 +94,11 @@ export class RecentList {
   }
 }
 
-/** All recent lists of one namespace, by name. */
+/** All recent lists of one namespace, by name (shared by iptables and ip6tables rules). */
 export class RecentTables {
   private readonly lists = new Map<string, RecentList>();
+  /** How to list the names each family's rules reference (the families sharing these lists). */
+  private readonly sources = new Map<NetfilterFamily, () => ReadonlySet<string>>();
 
   /**
    * The list with this name, created on first use. A rule whose `--hitcount` needs a longer
@@ -115,8 +126,24 @@ export class RecentTables {
     return [...this.lists.keys()];
   }
 
-  /** Drops lists no rule references any more (as the kernel frees a table with its last rule). */
-  retain(referenced: ReadonlySet<string>): void {
-    for (const name of [...this.lists.keys()]) if (!referenced.has(name)) this.lists.delete(name);
+  /**
+   * Registers how to list the names a family's rules reference, so that {@link retain} called for
+   * another family keeps the lists this one uses.
+   */
+  track(family: NetfilterFamily, names: () => ReadonlySet<string>): void {
+    this.sources.set(family, names);
+  }
+
+  /**
+   * Drops the lists that neither `referenced` (the names `family`'s rules reference now) nor any
+   * other tracked family's rules reference (as the kernel frees a table with its last rule).
+   */
+  retain(referenced: ReadonlySet<string>, family: NetfilterFamily = 'ipv4'): void {
+    const others: ReadonlySet<string>[] = [];
+    for (const [f, names] of this.sources) if (f !== family) others.push(names());
+    for (const name of [...this.lists.keys()]) {
+      if (referenced.has(name) || others.some((o) => o.has(name))) continue;
+      this.lists.delete(name);
+    }
   }
 }

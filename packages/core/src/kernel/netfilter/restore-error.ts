@@ -1,4 +1,5 @@
 import { KnetError } from '../../errors/knet-error.js';
+import type { NetfilterFamily } from './netfilter-types.js';
 
 /**
  * How iptables-restore (legacy, 1.8.9) reports a failure, which decides the exact text it prints.
@@ -15,7 +16,10 @@ export type RestoreErrorKind = 'parameter' | 'bad-argument' | 'line-failed' | 'o
 /** The program prefix legacy iptables-restore 1.8.9 prints before xtables_error messages. */
 export const IPTABLES_RESTORE_PREFIX = 'iptables-restore v1.8.9 (legacy): ';
 
-const TRY_HELP = "Try `iptables-restore -h' or 'iptables-restore --help' for more information.\n";
+/** The restore program of a family: `iptables-restore` or `ip6tables-restore`. */
+export function restoreProgram(family: NetfilterFamily = 'ipv4'): string {
+  return family === 'ipv6' ? 'ip6tables-restore' : 'iptables-restore';
+}
 
 /**
  * Builds the `KnetError('EINVAL')` for a failed iptables-restore.
@@ -31,31 +35,34 @@ export function restoreError(
   kind: RestoreErrorKind,
   line: number,
   text: string,
-  extra: { readonly reason?: string; readonly ruleLine?: number; readonly table?: string } = {},
+  extra: { readonly reason?: string; readonly ruleLine?: number; readonly table?: string; readonly family?: NetfilterFamily } = {},
 ): KnetError {
+  const program = restoreProgram(extra.family);
+  const prefix = `${program} v1.8.9 (legacy): `;
+  const tryHelp = `Try \`${program} -h' or '${program} --help' for more information.\n`;
   let stderr: string;
   switch (kind) {
     case 'parameter':
-      stderr = `${IPTABLES_RESTORE_PREFIX}${text}\nError occurred at line: ${line}\n${TRY_HELP}`;
+      stderr = `${prefix}${text}\nError occurred at line: ${line}\n${tryHelp}`;
       break;
     case 'bad-argument':
-      stderr = `${text}\nError occurred at line: ${line}\n${TRY_HELP}`;
+      stderr = `${text}\nError occurred at line: ${line}\n${tryHelp}`;
       break;
     case 'line-failed':
-      stderr = `iptables-restore: line ${line} failed\n`;
+      stderr = `${program}: line ${line} failed\n`;
       break;
     case 'other':
-      stderr = `${IPTABLES_RESTORE_PREFIX}${text}\n`;
+      stderr = `${prefix}${text}\n`;
       break;
     case 'commit-expected':
-      stderr = `iptables-restore: COMMIT expected at line ${line}\n`;
+      stderr = `${program}: COMMIT expected at line ${line}\n`;
       break;
   }
   const reason = extra.reason ?? text.trim();
   const details: Record<string, unknown> = { line, reason, stderr };
   if (extra.ruleLine !== undefined) details['ruleLine'] = extra.ruleLine;
   if (extra.table !== undefined) details['table'] = extra.table;
-  return new KnetError('EINVAL', `iptables-restore: line ${line}: ${reason}`, details);
+  return new KnetError('EINVAL', `${program}: line ${line}: ${reason}`, details);
 }
 
 /**
@@ -86,12 +93,36 @@ export const UNSUPPORTED_EXTENSIONS: ReadonlySet<string> = new Set([
   'QUEUE', 'RATEEST', 'SECMARK', 'SET', 'SYNPROXY', 'TCPMSS', 'TCPOPTSTRIP', 'TEE', 'TOS', 'TPROXY', 'TRACE', 'TTL',
 ]);
 
+/**
+ * Extensions that exist in ip6tables 1.8.9 (libxt_* and libip6t_*) but that knet does not
+ * model: IPv6 extension-header matches and IPv6-only targets, with the shared ones above.
+ */
+export const UNSUPPORTED_EXTENSIONS6: ReadonlySet<string> = new Set([
+  ...[...UNSUPPORTED_EXTENSIONS].filter((e) => e !== 'ttl' && e !== 'realm' && e !== 'TTL'),
+  // matches
+  'dst', 'eui64', 'frag', 'hbh', 'ipv6header', 'mh', 'rt', 'srh',
+  // targets
+  'DNPT', 'SNPT', 'HL',
+]);
+
+/** The extensions knet refuses with `EOPNOTSUPP` for a family. */
+export function unsupportedExtensions(family: NetfilterFamily = 'ipv4'): ReadonlySet<string> {
+  return family === 'ipv6' ? UNSUPPORTED_EXTENSIONS6 : UNSUPPORTED_EXTENSIONS;
+}
+
 /** A real iptables extension knet does not model; the restore loop turns it into `EOPNOTSUPP` with the line. */
 export class UnsupportedExtensionError extends Error {
   readonly extension: string;
-  constructor(kind: 'match' | 'target', extension: string) {
-    super(`knet does not model the iptables ${kind} extension ${kind === 'match' ? `-m ${extension}` : `-j ${extension}`}`);
+  constructor(kind: 'match' | 'target' | 'option', extension: string, message?: string) {
+    super(message ?? `knet does not model the iptables ${kind} extension ${kind === 'match' ? `-m ${extension}` : `-j ${extension}`}`);
     this.extension = extension;
+  }
+}
+
+/** A real option of a modelled extension that knet does not model (for a family); `EOPNOTSUPP` with the line. */
+export class UnsupportedOptionError extends UnsupportedExtensionError {
+  constructor(option: string, why: string) {
+    super('option', option, `${option}: ${why}`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { formatIpv4, tryParseIpv4 } from '../../ip/ipv4.js';
-import type { NatRange, NetfilterTarget, RejectWith } from './netfilter-types.js';
-import { LOG_LEVELS, REJECT_TYPES } from './netfilter-names.js';
+import type { NatRange, NetfilterTarget, Reject6With, RejectWith } from './netfilter-types.js';
+import { LOG_LEVELS, REJECT6_TYPES, REJECT_TYPES, SERVICE_PORTS } from './netfilter-names.js';
+import { formatIpv6Words, ipv6WordsEqual, tryParseIpv6Words } from './ipv6-words.js';
 import { badInteger, hex, parseMarkMask, parseUintIn, saveString } from './parse-helpers.js';
 import { paramError } from './restore-error.js';
 import { arg0, noInvert, once, together, type TargetModule, type XtParseContext } from './xt-module.js';
@@ -14,111 +15,175 @@ import { arg0, noInvert, once, together, type TargetModule, type XtParseContext 
  * @see iptables-extensions(8)
  */
 
-/** Protocols that carry ports for NAT (`Need TCP, UDP, SCTP or DCCP with port specification`). */
-const PORT_PROTOS = new Set([6, 17, 132, 33, 136]);
+/**
+ * Protocols whose NAT ranges may carry ports: libxt_NAT's `portok` (TCP, UDP, SCTP, DCCP, ICMP;
+ * the `-p` inversion is not looked at).
+ */
+const PORT_PROTOS = new Set([6, 17, 132, 33, 1]);
 
 function portOk(ctx: XtParseContext): boolean {
-  return PORT_PROTOS.has(ctx.protocol) && !ctx.protocolInvert;
-}
-
-/** C atoi(3): leading digits, 0 when none. */
-function atoi(s: string): number {
-  const m = /^\s*[+-]?\d+/.exec(s);
-  return m === null ? 0 : Number(m[0]);
+  return PORT_PROTOS.has(ctx.protocol);
 }
 
 /**
- * Parses a NAT range `[ip[-ip]][:port[-port]]` as libxt_NAT's `parse_to` does.
- *
- * @throws iptables' messages for bad addresses and ports.
+ * `xtables_strtoui(s, &end, &v, min, max)`: strtoumax(3) with base 0 (leading blanks, `0x` hex,
+ * leading-0 octal) over a prefix of `s`; `undefined` when no digits, a minus sign, or out of range.
  */
-export function parseNatRange(text: string, ctx: XtParseContext): NatRange {
-  const colon = text.indexOf(':');
-  let minPort: number | undefined;
-  let maxPort: number | undefined;
-  let ipPart = text;
-  if (colon >= 0) {
-    if (!portOk(ctx)) throw paramError('Need TCP, UDP, SCTP or DCCP with port specification');
-    const portText = text.slice(colon + 1);
-    const port = atoi(portText);
-    if (port < 0 || port > 65535) throw paramError(`Port \`${portText}' not valid`);
-    if (portText.includes(':')) throw paramError('Invalid port:port syntax - use dash');
-    const dash = portText.indexOf('-');
-    if (dash < 0) {
-      minPort = maxPort = port;
-    } else {
-      const maxText = portText.slice(dash + 1);
-      const max = atoi(maxText);
-      if (max <= 0 || max > 65535) throw paramError(`Port \`${maxText}' not valid`);
-      if (max < port) throw paramError(`Port range \`${maxText}' funky`);
-      minPort = port;
-      maxPort = max;
-    }
-    if (colon === 0) return { minPort, maxPort };
-    ipPart = text.slice(0, colon);
-  }
-  const dash = ipPart.indexOf('-');
-  const first = dash < 0 ? ipPart : ipPart.slice(0, dash);
-  const minIp = tryParseIpv4(first);
-  if (minIp === undefined) throw paramError(`Bad IP address "${first}"`);
-  let maxIp = minIp;
-  if (dash >= 0) {
-    const second = ipPart.slice(dash + 1);
-    const m = tryParseIpv4(second);
-    if (m === undefined) throw paramError(`Bad IP address "${second}"`);
-    maxIp = m;
-  }
-  return {
-    minIp,
-    maxIp,
-    ...(minPort !== undefined ? { minPort } : {}),
-    ...(maxPort !== undefined ? { maxPort } : {}),
-  };
+function strtouiPrefix(s: string, min: number, max: number): { value: number; rest: string } | undefined {
+  const m = /^[ \t\n\v\f\r]*\+?(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)/.exec(s);
+  if (m === null || /^\s*-/.test(s)) return undefined;
+  const digits = m[1] as string;
+  const value = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.length > 1 && digits.startsWith('0') ? parseInt(digits, 8) : Number(digits);
+  if (!Number.isSafeInteger(value) || value < min || value > max) return undefined;
+  return { value, rest: s.slice(m[0].length) };
 }
 
-/** Formats a NAT range as libxt_NAT's `print_range` does. */
+/** A port number or `/etc/services` name, as parse_ports reads the first port of a range. */
+function portOrService(text: string, min: number): { value: number; rest: string } {
+  const n = strtouiPrefix(text, min, 65535);
+  if (n !== undefined) return n;
+  const named = SERVICE_PORTS.get(text);
+  if (named === undefined || named < min) throw paramError(`Port \`${text}' not valid`);
+  return { value: named, rest: '' };
+}
+
+/** A port range as libxt_NAT's `parse_ports` reads it: `port[-port[/base]]`. */
+interface PortsParse {
+  readonly minPort: number;
+  readonly maxPort: number;
+  /** Present with `NF_NAT_RANGE_PROTO_OFFSET` (`/base`). */
+  readonly basePort?: number;
+}
+
+/**
+ * Parses `port[-port[/base]]` as libxt_NAT's `parse_ports` (iptables 1.8.9).
+ *
+ * @throws iptables' messages for a missing `-p`, bad ports, garbage and inverted ranges.
+ */
+function parsePorts(arg: string, ctx: XtParseContext): PortsParse {
+  if (!portOk(ctx)) throw paramError('Need TCP, UDP, SCTP or DCCP with port specification');
+  const first = portOrService(arg, 0);
+  const end = first.rest;
+  if (end === '') return { minPort: first.value, maxPort: first.value };
+  if (end[0] === ':') throw paramError('Invalid port:port syntax - use dash');
+  if (end[0] !== '-') throw paramError(`Garbage after port value: \`${end}'`);
+  const maxText = end.slice(1);
+  const max = strtouiPrefix(maxText, 0, 65535);
+  if (max === undefined) throw paramError(`Port \`${maxText}' not valid`);
+  if (max.value < first.value) throw paramError(`Port range \`${maxText}' funky`);
+  if (max.rest === '') return { minPort: first.value, maxPort: max.value };
+  if (max.rest[0] !== '/') throw paramError(`Garbage after port range: \`${max.rest}'`);
+  const base = portOrService(max.rest.slice(1), 1);
+  return { minPort: first.value, maxPort: max.value, basePort: base.value };
+}
+
+/**
+ * Parses a NAT range `[ip[-ip]][:port[-port[/base]]]` (IPv6 addresses in brackets when a port
+ * follows) as libxt_NAT's `parse_to` does for the context's family.
+ *
+ * @throws iptables' messages for bad addresses and ports.
+ * @remarks Linux equivalent: iptables 1.8.9 extensions/libxt_NAT.c `parse_to` and `parse_ports`.
+ */
+export function parseNatRange(text: string, ctx: XtParseContext): NatRange {
+  const v6 = ctx.family === 'ipv6';
+  let addr: string;
+  let colon: number;
+  let bracketed = false;
+  const open = text.indexOf('[');
+  if (open < 0) {
+    addr = text;
+    colon = text.indexOf(':');
+    // One colon is a port; more make an IPv6 address.
+    if (colon >= 0 && text.indexOf(':', colon + 1) >= 0) colon = -1;
+    if (colon >= 0) addr = text.slice(0, colon);
+  } else {
+    const close = text.indexOf(']', open + 1);
+    if (close < 0 || !v6) throw paramError('Invalid address format');
+    bracketed = true;
+    addr = text.slice(open + 1, close);
+    colon = text.indexOf(':', close + 1);
+  }
+  let ports: PortsParse | undefined;
+  if (colon >= 0) {
+    ports = parsePorts(text.slice(colon + 1), ctx);
+    // Nothing before the colon but `[]`: a port-only range.
+    if (colon === 0 || (colon === 2 && bracketed && open === 0)) return portFields(ports);
+  }
+  const dash = addr.indexOf('-');
+  const first = dash < 0 ? addr : addr.slice(0, dash);
+  const second = dash < 0 ? undefined : addr.slice(dash + 1);
+  const range: { -readonly [K in keyof NatRange]: NatRange[K] } = {};
+  if (v6) {
+    const min = tryParseIpv6Words(first);
+    if (min === undefined) throw paramError(`Bad IP address "${first}"`);
+    const max = second === undefined ? min : tryParseIpv6Words(second);
+    if (max === undefined) throw paramError(`Bad IP address "${second ?? ''}"`);
+    range.minIp6 = min;
+    range.maxIp6 = max;
+  } else {
+    const min = tryParseIpv4(first);
+    if (min === undefined) throw paramError(`Bad IP address "${first}"`);
+    const max = second === undefined ? min : tryParseIpv4(second);
+    if (max === undefined) throw paramError(`Bad IP address "${second ?? ''}"`);
+    range.minIp = min;
+    range.maxIp = max;
+  }
+  return ports === undefined ? range : { ...range, ...portFields(ports) };
+}
+
+function portFields(p: PortsParse): NatRange {
+  return p.basePort === undefined ? { minPort: p.minPort, maxPort: p.maxPort } : { minPort: p.minPort, maxPort: p.maxPort, basePort: p.basePort };
+}
+
+/**
+ * Formats a NAT range as libxt_NAT's `sprint_range` does: an IPv6 address range goes in
+ * brackets when ports follow.
+ */
 export function formatNatRange(r: NatRange): string {
   let out = '';
-  if (r.minIp !== undefined) {
+  const ports = r.minPort !== undefined;
+  if (r.minIp6 !== undefined) {
+    out += ports ? '[' : '';
+    out += formatIpv6Words(r.minIp6);
+    if (r.maxIp6 !== undefined && !ipv6WordsEqual(r.maxIp6, r.minIp6)) out += `-${formatIpv6Words(r.maxIp6)}`;
+    out += ports ? ']' : '';
+  } else if (r.minIp !== undefined) {
     out += formatIpv4(r.minIp);
     if (r.maxIp !== undefined && r.maxIp !== r.minIp) out += `-${formatIpv4(r.maxIp)}`;
   }
   if (r.minPort !== undefined) {
     out += `:${r.minPort}`;
     if (r.maxPort !== undefined && r.maxPort !== r.minPort) out += `-${r.maxPort}`;
+    if (r.basePort !== undefined) out += `/${r.basePort}`;
   }
   return out;
 }
 
-function parseToPorts(text: string, ctx: XtParseContext): { minPort: number; maxPort: number } {
-  if (!portOk(ctx)) throw paramError('Need TCP, UDP, SCTP or DCCP with port specification');
-  const dash = text.indexOf('-');
-  const min = parseUintIn(dash < 0 ? text : text.slice(0, dash), 0, 65535);
-  if (min === undefined) throw paramError(`Port \`${text}' not valid`);
-  if (dash < 0) return { minPort: min, maxPort: min };
-  const max = parseUintIn(text.slice(dash + 1), 0, 65535);
-  if (max === undefined) throw paramError(`Port \`${text.slice(dash + 1)}' not valid`);
-  if (max < min) throw paramError(`Port range \`${text.slice(dash + 1)}' funky`);
-  return { minPort: min, maxPort: max };
+/** `--to-ports` of MASQUERADE and REDIRECT: `parse_ports`. */
+function parseToPorts(text: string, ctx: XtParseContext): PortsParse {
+  return parsePorts(text, ctx);
 }
 
-function portsText(min: number | undefined, max: number | undefined): string {
+function portsText(min: number | undefined, max: number | undefined, base?: number): string {
   if (min === undefined) return '';
-  return max !== undefined && max !== min ? ` --to-ports ${min}-${max}` : ` --to-ports ${min}`;
+  const range = max !== undefined && max !== min ? `${min}-${max}` : `${min}`;
+  return ` --to-ports ${range}${base !== undefined ? `/${base}` : ''}`;
 }
 
-const REJECT: TargetModule<{ with?: RejectWith }> = {
+/** libxt_REJECT.c / libip6t_REJECT.c: a case-insensitive prefix of a type name or its alias. */
+const REJECT: TargetModule<{ with?: RejectWith | Reject6With }> = {
   name: 'REJECT',
   options: [{ name: 'reject-with', args: 1 }],
   create: () => ({}),
-  parse(s, option, args, invert) {
+  parse(s, option, args, invert, ctx) {
     noInvert('REJECT', option, invert);
     const a = arg0(args).toLowerCase();
-    const found = REJECT_TYPES.find((t) => t.name.startsWith(a) || t.alias.startsWith(a));
+    const table = ctx.family === 'ipv6' ? REJECT6_TYPES : REJECT_TYPES;
+    const found = table.find((t) => t.name.startsWith(a) || t.alias.startsWith(a));
     if (found === undefined) throw paramError(`unknown reject type "${arg0(args)}"`);
     s.with = found.name;
   },
-  finish: (s) => ({ kind: 'REJECT', with: s.with ?? 'icmp-port-unreachable' }),
+  finish: (s, ctx) => ({ kind: 'REJECT', with: s.with ?? (ctx.family === 'ipv6' ? 'icmp6-port-unreachable' : 'icmp-port-unreachable') }),
   save: (t) => (t.kind === 'REJECT' ? ` --reject-with ${t.with}` : ''),
 };
 
@@ -144,7 +209,9 @@ function natModule(kind: 'DNAT' | 'SNAT'): TargetModule<NatState> {
       noInvert(kind, option, invert);
       if (option === to) {
         once(kind, to, s.range !== undefined);
-        s.range = parseNatRange(arg0(args), ctx);
+        const r = parseNatRange(arg0(args), ctx);
+        // SNAT keeps no base port (its range struct has none): the offset flag prints as /0.
+        s.range = kind === 'SNAT' && r.basePort !== undefined ? { ...r, basePort: 0 } : r;
       } else if (option === 'random') s.random = true;
       else if (option === 'random-fully') s.randomFully = true;
       else s.persistent = true;
@@ -165,7 +232,7 @@ function natModule(kind: 'DNAT' | 'SNAT'): TargetModule<NatState> {
   };
 }
 
-const MASQUERADE: TargetModule<{ ports?: { minPort: number; maxPort: number }; random: boolean; randomFully: boolean }> = {
+const MASQUERADE: TargetModule<{ ports?: PortsParse; random: boolean; randomFully: boolean }> = {
   name: 'MASQUERADE',
   options: [
     { name: 'to-ports', args: 1 },
@@ -175,7 +242,12 @@ const MASQUERADE: TargetModule<{ ports?: { minPort: number; maxPort: number }; r
   create: () => ({ random: false, randomFully: false }),
   parse(s, option, args, invert, ctx) {
     noInvert('MASQUERADE', option, invert);
-    if (option === 'to-ports') s.ports = parseToPorts(arg0(args), ctx);
+    if (option === 'to-ports') {
+      once('MASQUERADE', option, s.ports !== undefined);
+      const p = parseToPorts(arg0(args), ctx);
+      // MASQUERADE's range struct keeps no base port: the offset flag prints as /0.
+      s.ports = p.basePort !== undefined ? { ...p, basePort: 0 } : p;
+    }
     else if (option === 'random') s.random = true;
     else s.randomFully = true;
   },
@@ -187,14 +259,14 @@ const MASQUERADE: TargetModule<{ ports?: { minPort: number; maxPort: number }; r
   }),
   save(t) {
     if (t.kind !== 'MASQUERADE') return '';
-    let out = portsText(t.minPort, t.maxPort);
+    let out = portsText(t.minPort, t.maxPort, t.basePort);
     if (t.random) out += ' --random';
     if (t.randomFully) out += ' --random-fully';
     return out;
   },
 };
 
-const REDIRECT: TargetModule<{ ports?: { minPort: number; maxPort: number }; random: boolean }> = {
+const REDIRECT: TargetModule<{ ports?: PortsParse; random: boolean }> = {
   name: 'REDIRECT',
   options: [
     { name: 'to-ports', args: 1 },
@@ -203,10 +275,15 @@ const REDIRECT: TargetModule<{ ports?: { minPort: number; maxPort: number }; ran
   create: () => ({ random: false }),
   parse(s, option, args, invert, ctx) {
     noInvert('REDIRECT', option, invert);
-    if (option === 'to-ports') s.ports = parseToPorts(arg0(args), ctx);
-    else s.random = true;
+    if (option === 'to-ports') {
+      once('REDIRECT', option, s.ports !== undefined);
+      s.ports = parseToPorts(arg0(args), ctx);
+    } else s.random = true;
   },
-  finish: (s) => ({ kind: 'REDIRECT', ...(s.ports !== undefined ? s.ports : {}), random: s.random }),
+  finish(s) {
+    if (s.ports?.basePort !== undefined) throw paramError('Shifted portmap ranges not supported with this kernel');
+    return { kind: 'REDIRECT', ...(s.ports !== undefined ? { minPort: s.ports.minPort, maxPort: s.ports.maxPort } : {}), random: s.random };
+  },
   save(t) {
     if (t.kind !== 'REDIRECT') return '';
     return portsText(t.minPort, t.maxPort) + (t.random ? ' --random' : '');

@@ -1,4 +1,4 @@
-import type { NetfilterMatch, NetfilterTarget } from './netfilter-types.js';
+import type { NetfilterFamily, NetfilterMatch, NetfilterTarget } from './netfilter-types.js';
 import { paramError } from './restore-error.js';
 
 /**
@@ -15,10 +15,12 @@ export interface XtOption {
   readonly args: 0 | 1 | 2;
 }
 
-/** What an extension may look at while parsing: the rule's `-p` so far. */
+/** What an extension may look at while parsing: the rule's `-p` so far and the family. */
 export interface XtParseContext {
   readonly protocol: number;
   readonly protocolInvert: boolean;
+  /** `ipv4` (iptables) or `ipv6` (ip6tables). */
+  readonly family: NetfilterFamily;
 }
 
 /** A match or target extension. `B` is its mutable parse state. */
