@@ -9,7 +9,10 @@
  * 3. filter KUBE-SERVICES, KUBE-EXTERNAL-SERVICES, KUBE-NODEPORTS and KUBE-PROXY-FIREWALL, each
  *    walked on its own.
  *
- * `-m addrtype LOCAL` is true for 127.0.0.1 and the fake node IPs only. A `--probability` jump
+ * IPv6 cases (upstream's IPv6 proxier) are applied to an ip6tables state (`family: 'ipv6'`) and
+ * traced with IPv6 packets, endpoints printed `[IP]:port` as upstream prints them.
+ *
+ * `-m addrtype LOCAL` is true for 127.0.0.1, ::1 and the fake node IPs only. A `--probability` jump
  * does not end the calling chain in upstream's tracer, so every endpoint is collected: here the
  * `-m statistic` draws are enumerated depth first (match before no-match), which visits the
  * endpoints in rule order. Rules testing history (`--rcheck`, `--mark`, `--ctstate`) never match
@@ -21,14 +24,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  KnetError,
   applyIptablesRestore,
   createNetfilterState,
   evaluateChain,
   formatIpv4,
+  formatIpv6Words,
   parseIpv4,
+  tryParseIpv6Words,
 } from '@knet/core';
-import type { ChainEvaluation, EvaluateContext, NetfilterState, PacketView, StatisticChooser } from '@knet/core';
+import type { ChainEvaluation, EvaluateContext, Ip6PacketView, Ipv6Words, NetfilterState, PacketView, StatisticChooser } from '@knet/core';
 import { createIptablesProxier, iptablesJumpRules } from '../src/index.js';
 import { PACKET_FLOW_CASES, PACKET_FLOW_LOCAL_IPS, loadPacketFlowInput } from './packet-flow-cases.js';
 import type { PacketFlow, PacketFlowCase } from './packet-flow-cases.js';
@@ -36,6 +40,13 @@ import type { PacketFlow, PacketFlowCase } from './packet-flow-cases.js';
 const PROTOCOLS = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 const FILTER_CHAINS = ['KUBE-SERVICES', 'KUBE-EXTERNAL-SERVICES', 'KUBE-NODEPORTS', 'KUBE-PROXY-FIREWALL'] as const;
 const LOCAL = new Set(PACKET_FLOW_LOCAL_IPS.filter((ip) => !ip.includes(':')).map((ip) => parseIpv4(ip)));
+const LOCAL6 = new Set(PACKET_FLOW_LOCAL_IPS.filter((ip) => ip.includes(':')).map((ip) => formatIpv6Words(ipv6(ip))));
+
+function ipv6(text: string): Ipv6Words {
+  const words = tryParseIpv6Words(text);
+  if (words === undefined) throw new Error(`not an IPv6 address: ${text}`);
+  return words;
+}
 /** A bound on the statistic draws explored for one walk (the largest case needs a handful). */
 const MAX_PATHS = 4096;
 
@@ -85,6 +96,7 @@ function tracePacket(state: NetfilterState, f: PacketFlow): { output: string; ma
     now: 0,
     choose,
     addrType: (address) => (LOCAL.has(address) ? 'LOCAL' : 'UNICAST'),
+    addrType6: (address) => (LOCAL6.has(formatIpv6Words(address)) ? 'LOCAL' : 'UNICAST'),
     sideEffects: false,
   });
   const outputs: string[] = [];
@@ -95,15 +107,15 @@ function tracePacket(state: NetfilterState, f: PacketFlow): { output: string; ma
     if (e.matched.some((m) => m.target.kind === 'jump' && m.target.chain === 'KUBE-MARK-MASQ')) masq = true;
     if (e.nat?.kind === 'DNAT') {
       const r = e.nat.range;
-      if (r?.minIp === undefined || r.minPort === undefined) throw new Error(`DNAT without address and port: ${e.nat.rule.text}`);
-      outputs.push(`${formatIpv4(r.minIp)}:${r.minPort}`);
+      if (r?.minPort === undefined) throw new Error(`DNAT without a port: ${e.nat.rule.text}`);
+      if (r.minIp6 !== undefined) outputs.push(`[${formatIpv6Words(r.minIp6)}]:${r.minPort}`);
+      else if (r.minIp !== undefined) outputs.push(`${formatIpv4(r.minIp)}:${r.minPort}`);
+      else throw new Error(`DNAT without an address: ${e.nat.rule.text}`);
     } else if (e.decidedBy !== undefined && VERDICT_TARGETS.has(e.decidedBy.target.kind)) {
       outputs.push(e.decidedBy.target.kind);
     }
   };
-  const packet: PacketView = {
-    src: parseIpv4(f.sourceIP),
-    dst: parseIpv4(f.destIP),
+  const fields = {
     protocol: PROTOCOLS[f.protocol],
     sport: 40000,
     dport: f.destPort,
@@ -112,9 +124,15 @@ function tracePacket(state: NetfilterState, f: PacketFlow): { output: string; ma
     length: 60,
     fragment: false,
   };
+  const v6 = state.family === 'ipv6';
+  const packet: PacketView | Ip6PacketView = v6
+    ? { ...fields, src: ipv6(f.sourceIP), dst: ipv6(f.destIP) }
+    : { ...fields, src: parseIpv4(f.sourceIP), dst: parseIpv4(f.destIP) };
   for (const e of allPaths((choose) => evaluateChain(state, 'nat', 'PREROUTING', packet, ctx(choose)))) collect(e);
   const first = outputs[0];
-  const afterNat: PacketView = first === undefined ? packet : { ...packet, dst: parseIpv4(first.slice(0, first.lastIndexOf(':'))) };
+  const natDst = first?.slice(0, first.lastIndexOf(':')).replace(/^\[(.*)\]$/, '$1');
+  const afterNat: PacketView | Ip6PacketView =
+    natDst === undefined ? packet : v6 ? { ...(packet as Ip6PacketView), dst: ipv6(natDst) } : { ...(packet as PacketView), dst: parseIpv4(natDst) };
   for (const chain of FILTER_CHAINS) {
     for (const e of allPaths((choose) => evaluateChain(state, 'filter', chain, afterNat, ctx(choose)))) collect(e);
   }
@@ -152,7 +170,7 @@ interface TracedStep {
 
 /** Runs a case's steps on one node and traces every flow after each step. */
 function runCase(c: PacketFlowCase): TracedStep[] {
-  const state = createNetfilterState();
+  const state = createNetfilterState({ family: isIpv6(c) ? 'ipv6' : 'ipv4' });
   const traced: TracedStep[] = [];
   if (c.rules !== undefined) {
     applyIptablesRestore(state, quoteUnquotedComments(c.rules));
@@ -173,13 +191,13 @@ function runCase(c: PacketFlowCase): TracedStep[] {
 }
 
 describe('upstream packet-flow cases through knet netfilter', () => {
-  const ipv4 = PACKET_FLOW_CASES.filter((c) => !isIpv6(c));
-
-  it('covers every IPv4 flow of upstream (231 of 246; the 15 IPv6 ones are below)', () => {
-    expect(ipv4.flatMap((c) => c.steps.flatMap((s) => s.flows))).toHaveLength(231);
+  it('covers every flow of upstream (246: 231 IPv4 and 15 IPv6)', () => {
+    const flows = (cs: readonly PacketFlowCase[]): number => cs.flatMap((c) => c.steps.flatMap((s) => s.flows)).length;
+    expect(flows(PACKET_FLOW_CASES)).toBe(246);
+    expect(flows(PACKET_FLOW_CASES.filter(isIpv6))).toBe(15);
   });
 
-  it.each(ipv4.map((c) => [label(c), c] as const))('%s', (_name, c) => {
+  it.each(PACKET_FLOW_CASES.map((c) => [label(c), c] as const))('%s', (_name, c) => {
     for (const step of runCase(c)) {
       for (const f of step.flows) {
         expect({ step: step.description, flow: f.name, output: f.got.output, masq: f.got.masq }).toEqual({
@@ -190,26 +208,5 @@ describe('upstream packet-flow cases through knet netfilter', () => {
         });
       }
     }
-  });
-
-  // knet's netfilter models IPv4 (`iptables`), not `ip6tables`: the IPv6 proxier's payload cannot
-  // be loaded, so its flows cannot be traced. This pins that limitation; when the restore starts
-  // accepting the payload, these cases belong in the table above.
-  it.each(PACKET_FLOW_CASES.filter(isIpv6).map((c) => [label(c), c] as const))('%s: not traceable, the IPv4 engine refuses the ip6tables payload', (_name, c) => {
-    const step = c.steps[0];
-    if (c.options === undefined || step === undefined) throw new Error('an IPv6 case needs options and a step');
-    const proxier = createIptablesProxier(c.options);
-    const r = proxier.sync(loadPacketFlowInput(step.input));
-    expect(r.payload).toContain('fd00:172:30::41');
-    let error: unknown;
-    try {
-      applyIptablesRestore(createNetfilterState(), r.payload, { noflush: true });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(KnetError);
-    expect((error as KnetError).code).toBe('EINVAL');
-    // What iptables-restore (not ip6tables-restore) says of an IPv6 address.
-    expect((error as KnetError).details?.['reason']).toMatch(/^host\/network `[0-9a-f:]+' not found$/);
   });
 });
