@@ -231,15 +231,29 @@ function labManifests() {
         kind: 'Pod',
         metadata: { name: `app-${n}-${p}`, namespace: 'default', labels: { app: `app-${p % 3}` } },
         spec: { nodeName: `node-${n}`, containers: [{ name: 'app', image: 'nginx', ports: [{ containerPort: 8080, protocol: 'TCP' }] }] },
+        status: { podIP: `10.244.${n}.${p + 2}` },
       });
     }
   }
+  // Three Services, each with the pods of its app as endpoints (what the EndpointSlice controller writes).
   for (let s = 0; s < 3; s++) {
     items.push({
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name: `app-${s}`, namespace: 'default' },
-      spec: { clusterIP: `10.96.0.${s + 10}`, selector: { app: `app-${s}` }, ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }] },
+      spec: { clusterIP: `10.96.0.${s + 10}`, selector: { app: `app-${s}` }, ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] },
+    });
+    const endpoints = [];
+    for (let n = 0; n < NODES; n++) {
+      for (let p = s; p < PODS; p += 3) endpoints.push({ addresses: [`10.244.${n}.${p + 2}`], conditions: { ready: true, serving: true, terminating: false }, nodeName: `node-${n}` });
+    }
+    items.push({
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: `app-${s}-abcde`, namespace: 'default', labels: { 'kubernetes.io/service-name': `app-${s}` } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+      endpoints,
     });
   }
   return JSON.stringify({ apiVersion: 'v1', kind: 'List', items });

@@ -55,7 +55,12 @@ export function labManifests(files: readonly string[]): ManifestInput[] {
 /** Loads a lab's cluster from its manifests, under the lab's name. */
 export function labClusterState(manifests: readonly ManifestInput[], name?: string): ClusterState {
   const state = buildClusterState(loadManifests([...manifests]));
-  return withLabName(state, parseLabName(name ?? state.cluster.name));
+  try {
+    return withLabName(state, parseLabName(name ?? state.cluster.name));
+  } catch (e) {
+    if (name !== undefined || !(e instanceof UsageError)) throw e;
+    throw new UsageError(`${e.message} (it is the KnetCluster's name: pass --name)`);
+  }
 }
 
 /**
