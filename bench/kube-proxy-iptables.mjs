@@ -52,6 +52,12 @@ const services = Array.from({ length: SERVICES }, (_, i) => service(i));
 const slices = services.map((_, i) => slice(i));
 const input = { services, endpointSlices: slices };
 
+/** CPU time (user + system) in ms since `from` (a process.cpuUsage() value): on a shared machine less noisy than wall time. */
+const cpuMs = (from) => {
+  const d = process.cpuUsage(from);
+  return (d.user + d.system) / 1000;
+};
+
 const median = (xs) => {
   const v = [...xs].sort((a, b) => a - b);
   return v[Math.floor(v.length / 2)];
@@ -64,13 +70,16 @@ const sample = () => {
 
 // Full sync: render, then apply as kube-proxy does on a fresh node.
 const proxier = createIptablesProxier({ nodeName: NODE, nodeIPs: [NODE_IP], clusterCIDR: '10.128.0.0/9', nfacct: false });
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 const full = proxier.sync(input);
 const t1 = performance.now();
+const renderCpu = cpuMs(c0);
 sample();
 const host = createSimHost({ seed: 1 });
 host.netnsAddSync(NETNS, { role: 'node', node: NODE });
 const jumps = iptablesJumpRules();
+const c2 = process.cpuUsage();
 const t2 = performance.now();
 host.iptablesRestoreSync(NETNS, KUBE_PROXY_CANARY_TABLES.map((t) => `*${t}\n:KUBE-PROXY-CANARY - [0:0]\nCOMMIT\n`).join(''), { noflush: true });
 for (const table of ['filter', 'nat']) {
@@ -82,6 +91,7 @@ for (const table of ['filter', 'nat']) {
   host.iptablesRestoreSync(NETNS, `*${table}\n${jumps.filter((j) => j.table === table).map((j) => `${j.line}\n`).join('')}COMMIT\n`, { noflush: true });
 }
 const t3 = performance.now();
+const applyCpu = cpuMs(c2);
 sample();
 if (!full.full || applied !== full.rulesWritten) throw new Error(`full sync wrote ${full.rulesWritten} rules, restore applied ${applied}`);
 
@@ -97,13 +107,14 @@ for (let k = 0; k < PARTIALS; k++) {
   const s = current[changed];
   next[changed] = { ...s, endpoints: s.endpoints.map((e, j) => (j === 0 ? { ...e, addresses: [endpointIP(SERVICES * ENDPOINTS + k)] } : e)) };
   current = next;
+  const cpu = process.cpuUsage();
   const a = performance.now();
   partial = proxier.sync({ services, endpointSlices: next });
   const b = performance.now();
   host.iptablesRestoreSync(NETNS, partial.payload, { noflush: true });
   const c = performance.now();
   if (partial.full) throw new Error('a partial sync was a full one');
-  partials.push({ render: b - a, apply: c - b, total: c - a });
+  partials.push({ render: b - a, apply: c - b, total: c - a, cpu: cpuMs(cpu) });
 }
 sample();
 
@@ -165,12 +176,15 @@ console.log(
     chains,
     payloadMiB: +(full.payload.length / 2 ** 20).toFixed(1),
     renderMs: ms(t1 - t0),
+    renderCpuMs: ms(renderCpu),
     applyMs: ms(t3 - t2),
+    applyCpuMs: ms(applyCpu),
     fullSyncMs: ms(t1 - t0 + (t3 - t2)),
     partialFirstMs: ms(partials[0].total),
     partialRenderMs: ms(median(partials.map((x) => x.render))),
     partialApplyMs: ms(median(partials.map((x) => x.apply))),
     partialSyncMs: ms(median(partials.map((x) => x.total))),
+    partialSyncCpuMs: ms(median(partials.map((x) => x.cpu))),
     partialRulesWritten: partial.rulesWritten,
     traceFirstMs: ms(t8 - t7),
     traceMs: ms(median(times)),

@@ -3,7 +3,7 @@
 // With a filter, only the benchmarks whose script name contains it run; the other sections of
 // docs/benchmarks.md are kept as they are.
 import { execFileSync } from 'node:child_process';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const RUNS = Number(process.argv[2] ?? 5);
@@ -30,8 +30,11 @@ const BENCHES = [
     args: ['bench/kube-proxy-iptables.mjs', '10000', '10', '1000'],
     fields: [
       ['renderMs', 'full sync: render (ms)', 'target ≤ 1,000 ms'],
+      ['renderCpuMs', '… CPU time (ms)'],
       ['applyMs', 'full sync: iptables-restore on SimHost (ms)'],
+      ['applyCpuMs', '… CPU time (ms)'],
       ['partialSyncMs', 'partial sync after one endpoint change: render + apply, median of 11 (ms)', 'target ≤ 50 ms'],
+      ['partialSyncCpuMs', '… CPU time (ms)'],
       ['partialRenderMs', '… of which render (ms)'],
       ['partialApplyMs', '… of which apply (ms)'],
       ['partialFirstMs', 'first partial sync, cold (ms)'],
@@ -99,7 +102,9 @@ function median(xs) {
 
 const node = process.version;
 const cpu = cpus()[0]?.model ?? 'unknown CPU';
-const machine = `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${node}, ${process.platform} ${process.arch}`;
+const machine = `${cpus().length} × ${cpu}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${node}, ${process.platform} ${process.arch}; load average ${loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' / ')} (1 / 5 / 15 min) when the runs started — other work on a shared machine inflates wall times, CPU times less so`;
 // The sections already written, by title, for benchmarks the filter leaves out.
 let previous = new Map();
 try {
