@@ -93,6 +93,24 @@ const BENCHES = [
       ['peakRssMiB', 'peak RSS (MiB)', 'target ≤ 2,048 MiB'],
     ],
   },
+  {
+    title:
+      'flannel: lease acquisition for 1,000 nodes against a real etcd (Debian etcd-server on 127.0.0.1); a 1,000-node × 10-pod vxlan cluster on SimHost, 2,000 random pod-to-pod traces (issue 6)',
+    args: ['--max-old-space-size=8192', 'bench/flannel.mjs', '1000', '10', '2000'],
+    fields: [
+      ['leaseSequentialMs', '1,000 leases one after the other (ms)'],
+      ['leaseP50Ms', 'one lease: range + grant + txn, p50 (ms)'],
+      ['leaseP99Ms', 'one lease, p99 (ms)'],
+      ['leaseRacingMs', '1,000 more leases, 50 agents racing at a time (ms)'],
+      ['leaseRacesLost', 'creation races lost (and retried)'],
+      ['buildMs', 'build the vxlan cluster on SimHost (ms)'],
+      ['traceP50Ms', 'trace p50 (ms)'],
+      ['traceP99Ms', 'trace p99 (ms)'],
+      ['encapsulated', 'traces through flannel.1 (of 2,000; the rest stay on one node)'],
+      ['delivered', 'traces delivered (of 2,000)'],
+      ['peakRssMiB', 'peak RSS (MiB)'],
+    ],
+  },
 ];
 
 function median(xs) {

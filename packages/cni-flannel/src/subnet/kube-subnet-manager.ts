@@ -1,4 +1,4 @@
-import { KnetError, cidrContains, formatGoJson, formatIpv4Cidr, isIpv4, parseIpv4Cidr } from '@knet/core';
+import { KnetError, cidrContains, formatGoJson, formatIpv4Cidr, parseIpv4Cidr, tryParseIpv4 } from '@knet/core';
 import type { ClusterNode, DatastoreClock, Ipv4Cidr } from '@knet/core';
 import type { LeaseAttrs } from './lease-attrs.js';
 import type { FlannelNetConf } from './net-conf.js';
@@ -109,15 +109,27 @@ export function createKubeSubnetManager(options: KubeSubnetManagerOptions): Subn
   const a = flannelAnnotations(options.annotationPrefix);
   const { nodes, nodeName, netConf } = options;
 
+  // nodeToLease parses annotations; the parse is kept per Node while they are unchanged.
+  const parsed = new WeakMap<Readonly<Record<string, string>>, { readonly subnet: Ipv4Cidr; readonly attrs: LeaseAttrs } | null>();
+
   function leaseOf(n: KubeNode): FlannelLease | undefined {
-    if (n.annotations[a.subnetKubeManaged] !== 'true') return undefined;
+    let p = parsed.get(n.annotations);
+    if (p === undefined) {
+      p = nodeToLease(n);
+      parsed.set(n.annotations, p);
+    }
+    return p === null ? undefined : { ...p, expiration: options.clock.now() + DAY_MS };
+  }
+
+  function nodeToLease(n: KubeNode): { readonly subnet: Ipv4Cidr; readonly attrs: LeaseAttrs } | null {
+    if (n.annotations[a.subnetKubeManaged] !== 'true') return null;
     const ip = n.annotations[a.backendPublicIP] ?? '';
-    if (!isIpv4(ip) || n.podCIDR === '') return undefined;
+    if (tryParseIpv4(ip) === undefined || n.podCIDR === '') return null;
     let subnet: Ipv4Cidr;
     try {
       subnet = parseIpv4Cidr(n.podCIDR, { strict: false });
     } catch {
-      return undefined;
+      return null;
     }
     const bt = n.annotations[a.backendType] ?? '';
     let data: unknown;
@@ -131,7 +143,7 @@ export function createKubeSubnetManager(options: KubeSubnetManagerOptions): Subn
       ...(bt !== '' ? { backendType: bt } : {}),
       ...(data !== null && typeof data === 'object' && !Array.isArray(data) ? { backendData: data as Record<string, unknown> } : {}),
     };
-    return { subnet, attrs, expiration: options.clock.now() + DAY_MS };
+    return { subnet, attrs };
   }
 
   return {

@@ -40,10 +40,6 @@ export interface SubnetManager {
   storedVtepMac(): Promise<string | undefined>;
 }
 
-function sameSubnet(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
-  return a.address === b.address && a.prefix === b.prefix;
-}
-
 /**
  * Turns snapshots of the leases into added/removed events for one node, ignoring its own lease:
  * flannel's `LeaseWatcher.Reset` (new leases are added, vanished ones removed) — with one
@@ -53,28 +49,30 @@ function sameSubnet(a: Ipv4Cidr, b: Ipv4Cidr): boolean {
  * @see flannel-io/flannel pkg/lease/lease.go `LeaseWatcher`
  */
 export class LeaseWatcher {
-  private known: FlannelLease[] = [];
-  constructor(private readonly own: Ipv4Cidr) {}
+  /** Remote leases by subnet (`address/prefix`), in the order they became known. */
+  private known = new Map<string, FlannelLease>();
+  private readonly ownKey: string;
+  constructor(own: Ipv4Cidr) {
+    this.ownKey = keyOf(own);
+  }
 
   /** The remote leases the watcher knows. */
   get leases(): readonly FlannelLease[] {
-    return this.known;
+    return [...this.known.values()];
   }
 
   /** Events that bring the known set to `snapshot`. */
   reset(snapshot: readonly FlannelLease[]): LeaseEvent[] {
     const events: LeaseEvent[] = [];
-    const next: FlannelLease[] = [];
-    const old = new Map(this.known.map((l) => [`${l.subnet.address}/${l.subnet.prefix}`, l]));
+    const next = new Map<string, FlannelLease>();
     for (const l of snapshot) {
-      if (sameSubnet(l.subnet, this.own)) continue;
-      const key = `${l.subnet.address}/${l.subnet.prefix}`;
-      const was = old.get(key);
-      old.delete(key);
-      next.push(l);
-      if (was === undefined || JSON.stringify(was.attrs) !== JSON.stringify(l.attrs)) events.push({ type: 'added', lease: l });
+      const key = keyOf(l.subnet);
+      if (key === this.ownKey) continue;
+      const was = this.known.get(key);
+      next.set(key, l);
+      if (was === undefined || !sameAttrs(was, l)) events.push({ type: 'added', lease: l });
     }
-    for (const l of old.values()) events.push({ type: 'removed', lease: l });
+    for (const [key, l] of this.known) if (!next.has(key)) events.push({ type: 'removed', lease: l });
     this.known = next;
     return events;
   }
@@ -83,16 +81,24 @@ export class LeaseWatcher {
   update(events: readonly LeaseEvent[]): LeaseEvent[] {
     const out: LeaseEvent[] = [];
     for (const e of events) {
-      if (sameSubnet(e.lease.subnet, this.own)) continue;
-      const i = this.known.findIndex((l) => sameSubnet(l.subnet, e.lease.subnet));
-      if (e.type === 'added') {
-        if (i >= 0) this.known[i] = e.lease;
-        else this.known.push(e.lease);
-      } else if (i >= 0) {
-        this.known.splice(i, 1);
-      }
+      const key = keyOf(e.lease.subnet);
+      if (key === this.ownKey) continue;
+      if (e.type === 'added') this.known.set(key, e.lease);
+      else this.known.delete(key);
       out.push(e);
     }
     return out;
   }
+}
+
+function keyOf(c: Ipv4Cidr): string {
+  return `${c.address}/${c.prefix}`;
+}
+
+function sameAttrs(a: FlannelLease, b: FlannelLease): boolean {
+  return (
+    a.attrs.publicIP === b.attrs.publicIP &&
+    a.attrs.backendType === b.attrs.backendType &&
+    JSON.stringify(a.attrs.backendData) === JSON.stringify(b.attrs.backendData)
+  );
 }
