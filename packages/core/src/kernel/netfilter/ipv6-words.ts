@@ -1,4 +1,5 @@
 import { tryParseIpv4 } from '../../ip/ipv4.js';
+import type { Ipv6Packet } from '../../packet/types.js';
 
 /**
  * An IPv6 address as four unsigned 32-bit words, most significant first (`s6_addr32[0..3]` in
@@ -109,7 +110,10 @@ export function tryParseIpv6Words(text: string): Ipv6Words | undefined {
   return ipv6WordsOfBytes(bytes);
 }
 
-/** The words of 16 address bytes (network order), as `s6_addr32` read in host order. */
+/**
+ * The words of 16 address bytes (network order), as `s6_addr32` read in host order (how an
+ * {@link Ipv6Packet}'s addresses become matchable).
+ */
 export function ipv6WordsOfBytes(bytes: Uint8Array): Ipv6Words {
   const w = (k: number): number =>
     (((bytes[k] ?? 0) << 24) | ((bytes[k + 1] ?? 0) << 16) | ((bytes[k + 2] ?? 0) << 8) | (bytes[k + 3] ?? 0)) >>> 0;
@@ -187,7 +191,11 @@ export function formatIpv6Words(a: Ipv6Words): string {
   return out;
 }
 
-/** The mask of a prefix length 0–128 (`/64` → `ffff:ffff:ffff:ffff::`). */
+/**
+ * The mask of a prefix length 0–128 (`/64` → `ffff:ffff:ffff:ffff::`).
+ *
+ * @remarks Linux equivalent: libxtables `parse_ip6mask` for a numeric mask (ip6tables `-s addr/N`).
+ */
 export function ipv6PrefixMask(prefix: number): Ipv6Words {
   const word = (k: number): number => {
     const bits = Math.max(0, Math.min(32, prefix - k * 32));
@@ -219,12 +227,21 @@ export function ipv6MaskToCidr(mask: Ipv6Words): number {
   return bits;
 }
 
-/** `a & mask`, word by word. */
+/**
+ * `a & mask`, word by word.
+ *
+ * @remarks Linux equivalent: the masking `xtables_ip6parse_multiple` applies to rule addresses.
+ */
 export function maskIpv6Words(a: Ipv6Words, mask: Ipv6Words): Ipv6Words {
   return [(a[0] & mask[0]) >>> 0, (a[1] & mask[1]) >>> 0, (a[2] & mask[2]) >>> 0, (a[3] & mask[3]) >>> 0];
 }
 
-/** True when `(a & mask) === net` (`ipv6_masked_addr_cmp(a, mask, net) == 0`). */
+/**
+ * True when `(a & mask) === net`: how ip6tables compares a packet's address with a rule's.
+ *
+ * @remarks Linux equivalent: `ipv6_masked_addr_cmp(a, mask, net) == 0` in `ip6_packet_match`.
+ * @see https://github.com/torvalds/linux/blob/master/include/net/ipv6.h
+ */
 export function ipv6MaskedEquals(a: Ipv6Words, mask: Ipv6Words, net: Ipv6Words): boolean {
   return (
     ((a[3] & mask[3]) >>> 0) === net[3] &&

@@ -646,9 +646,11 @@ function natDrop(): RuleParseError {
 /**
  * The canonical iptables-save text of a rule (without `-A CHAIN`).
  *
- * @remarks Linux equivalent: iptables/iptables.c `print_rule4` in save mode: addresses,
- * interfaces, protocol, fragment flag, then each match as `-m NAME` and its options, then the
- * target.
+ * @param family how addresses print (`ipv6`: ip6tables' `print_ip`); by default the family the
+ * header's addresses are in.
+ * @remarks Linux equivalent: iptables/iptables.c `print_rule4` (ip6tables.c `print_rule6`) in
+ * save mode: addresses, interfaces, protocol, fragment flag, then each match as `-m NAME` and its
+ * options, then the target.
  * @see https://git.netfilter.org/iptables/tree/iptables/iptables.c
  */
 export function formatRuleSpec(
