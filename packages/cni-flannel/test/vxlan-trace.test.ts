@@ -13,6 +13,7 @@ import {
   buildCluster,
   buildClusterState,
   createSimHost,
+  ipPacketLength,
   listenContainerPorts,
   loadExampleCluster,
   resolveEndpoint,
@@ -143,5 +144,33 @@ describe('flannel vxlan on the example cluster: a trace across nodes', () => {
     const syn = rows.filter((r) => r.includes('|40000|8080|'));
     expect(syn.length).toBe(4);
     for (const r of syn) expect(r.split('|')).toEqual(['172.18.0.2,10.244.0.4', '172.18.0.3,10.244.1.3', '8472', '1', '40000', '8080', '··········S·']);
+  });
+});
+
+describe('flannel vxlan on the example cluster: MTU', () => {
+  it('refuses a node\'s own 1500-byte DF packet to a remote pod: flannel.1 has MTU 1450 (EMSGSIZE)', () => {
+    const t = tracePacket(cluster, host, resolveEndpoint(cluster, 'node/node-1'), resolveEndpoint(cluster, 'shop/cart-5d8b9c7f6-hv4nx'), { proto: 'icmp', size: 1472 });
+    expect(t.verdict).toMatchObject({ kind: 'dropped', reason: 'mtu-exceeded', node: 'node-1', dev: 'flannel.1' });
+    expect(t.hops.find((h) => h.step === 'drop')?.decision).toBe('1500 bytes > mtu 1450 of flannel.1 with DF set: send() fails with EMSGSIZE');
+  });
+
+  it('answers a forwarded packet too big for flannel.1 with ICMP fragmentation needed, mtu 1450 (flanneld without --ip-masq)', async () => {
+    // Without --ip-masq: with it, FLANNEL-POSTRTG masquerades outside → pod traffic, and knet's
+    // engine checks the MTU after POSTROUTING where ip_forward checks it before FORWARD.
+    const h = createSimHost({ seed: 1 });
+    const c = await buildCluster(buildClusterState(loadExampleCluster()), createFlannelPlugin({ ipMasq: false }), h);
+    const t = tracePacket(c, h, resolveEndpoint(c, '198.51.100.9'), resolveEndpoint(c, 'shop/cart-5d8b9c7f6-hv4nx'), { proto: 'icmp', size: 1472, at: 'node-1' });
+    expect(t.verdict).toMatchObject({ kind: 'dropped', reason: 'mtu-exceeded', node: 'node-1', dev: 'flannel.1' });
+    const err = t.hops.filter((h) => h.flow === 'icmp-error');
+    expect(err[0]?.packet).toMatch(/^IP 172\.18\.0\.2 > 198\.51\.100\.9: ICMP 10\.244\.1\.3 unreachable - need to frag \(mtu 1450\)/);
+  });
+
+  it('sends the outer datagram without DF (the vxlan device\'s default, df unset), 50 bytes over the inner packet', () => {
+    const t = tracePacket(cluster, host, resolveEndpoint(cluster, 'default/client'), resolveEndpoint(cluster, 'shop/cart-5d8b9c7f6-hv4nx'), { proto: 'icmp', size: 1422 });
+    expect(t.verdict).toMatchObject({ kind: 'delivered', pod: 'shop/cart-5d8b9c7f6-hv4nx' });
+    const outer = t.frames.find((f) => f.netns === 'knet-example-fabric' && 'payload' in f.frame && f.frame.payload.kind === 'ipv4' && f.frame.payload.payload.kind === 'udp')!;
+    const ip = (outer.frame as { payload: Ipv4Packet }).payload;
+    expect(ip.df).toBe(false);
+    expect(ipPacketLength(ip)).toBe(1500);
   });
 });
