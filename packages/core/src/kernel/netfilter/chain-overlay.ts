@@ -1,5 +1,8 @@
 import type { NetfilterChain } from './netfilter-types.js';
 
+/** The chains token of each committed chain map (see {@link ChainOverlay.chainsToken}). */
+const TOKENS = new WeakMap<Map<string, NetfilterChain>, object>();
+
 /**
  * The chains of a table being restored: the committed chains plus what this restore changed,
  * without copying the committed map.
@@ -19,9 +22,20 @@ export class ChainOverlay {
   /** Names created by this restore (new, or deleted and created again), in creation order. */
   readonly added = new Map<string, NetfilterChain>();
   private deleted = 0;
+  /** Changes with every set, delete and commit (what a reader may cache a lookup against). */
+  version = 0;
+  /**
+   * Stands for the set of chain names that exist: replaced by a new object whenever a chain is
+   * deleted (creating one keeps it). A chain found while the token was `t` still exists while it
+   * is `t`. Shared with the committed map at {@link commit}.
+   */
+  chainsToken: object;
 
   constructor(base: Map<string, NetfilterChain>) {
     this.base = base;
+    let token = TOKENS.get(base);
+    if (token === undefined) TOKENS.set(base, (token = {}));
+    this.chainsToken = token;
   }
 
   /** The chain as this restore sees it. */
@@ -39,16 +53,22 @@ export class ChainOverlay {
 
   /** Creates or replaces a chain. */
   set(name: string, chain: NetfilterChain): void {
+    this.version++;
     if (this.added.has(name)) this.added.set(name, chain);
     else if (this.base.has(name) && this.replaced.get(name) !== null) this.replaced.set(name, chain);
     else this.added.set(name, chain);
   }
 
   delete(name: string): void {
-    if (this.added.delete(name)) return;
+    this.version++;
+    if (this.added.delete(name)) {
+      this.chainsToken = {};
+      return;
+    }
     if (this.base.has(name) && this.replaced.get(name) !== null) {
       this.replaced.set(name, null);
       this.deleted++;
+      this.chainsToken = {};
     }
   }
 
@@ -97,5 +117,7 @@ export class ChainOverlay {
     this.replaced.clear();
     this.added.clear();
     this.deleted = 0;
+    this.version++;
+    TOKENS.set(this.base, this.chainsToken);
   }
 }

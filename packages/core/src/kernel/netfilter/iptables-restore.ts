@@ -96,7 +96,7 @@ function splitLines(text: string): string[] {
 function readRestore(
   text: string,
   options: IptablesRestoreOptions,
-  visit: (ev: RestoreEvent) => void,
+  visit: (ev: RestoreEvent, cached?: boolean) => void,
   cacheable: (line: string) => boolean = () => false,
 ): void {
   const lines = splitLines(text);
@@ -170,10 +170,14 @@ function readRestore(
       start = buffer.slice(close + 1);
     }
     let command: RuleCommand;
+    let cached = false;
     try {
       if (prefix.length > 0) command = parseRuleCommand([...prefix, ...splitRuleWords(detach(start))], { table, family });
-      else if (cacheable(start)) command = parseCachedCommand(table, start, family);
-      else command = parseRuleCommand(splitRuleWords(detach(start)), { table, family });
+      else {
+        const hit = cachedCommand(table, start, family);
+        cached = hit !== undefined || cacheable(start);
+        command = hit ?? (cached ? parseCachedCommand(table, start, family) : parseRuleCommand(splitRuleWords(detach(start)), { table, family }));
+      }
     } catch (e) {
       if (e instanceof RuleParseError) throw restoreError(e.kind, lineNo, e.message);
       if (e instanceof UnsupportedExtensionError) {
@@ -181,7 +185,7 @@ function readRestore(
       }
       throw e;
     }
-    visit({ kind: 'command', line: lineNo, command });
+    visit({ kind: 'command', line: lineNo, command }, cached);
   }
   if (table !== undefined) {
     throw restoreError('commit-expected', lineNo + 1, '', { reason: 'COMMIT expected' });
@@ -202,13 +206,23 @@ const COMMAND_CACHE_LIMIT = 500_000;
 /** Lines appended to a chain that already holds this many rules go through the parse cache. */
 const CACHE_CHAIN_RULES = 64;
 
-function parseCachedCommand(table: NetfilterTableName, line: string, family: NetfilterFamily): RuleCommand {
+function commandCache(table: NetfilterTableName, family: NetfilterFamily): Map<string, RuleCommand> {
   const key = family === 'ipv6' ? `${table}6` : table;
   let cache = COMMAND_CACHE.get(key);
   if (cache === undefined) {
     cache = new Map();
     COMMAND_CACHE.set(key, cache);
   }
+  return cache;
+}
+
+/** A line parsed before (the text decides the parse, whatever the chain holds now). */
+function cachedCommand(table: NetfilterTableName, line: string, family: NetfilterFamily): RuleCommand | undefined {
+  return commandCache(table, family).get(line);
+}
+
+function parseCachedCommand(table: NetfilterTableName, line: string, family: NetfilterFamily): RuleCommand {
+  const cache = commandCache(table, family);
   const hit = cache.get(line);
   if (hit !== undefined) return hit;
   // Parse from a copy of the line: the words a rule keeps (comments, chain names) are slices of
@@ -273,6 +287,8 @@ interface Working {
   readonly chains: ChainOverlay;
   /** Chains this restore created or copied (so may change in place). */
   readonly owned: Set<NetfilterChain>;
+  /** The chain {@link own} returned last, while the overlay is at `version` (lines append to one chain in a row). */
+  lastOwned?: { readonly chain: NetfilterChain; readonly version: number };
   /** Source lines of the hook-sensitive rules this restore added (for error details). */
   readonly ruleLines: Map<NetfilterRule, number>;
   /** Rules this restore added that the kernel will refuse wherever they are. */
@@ -290,15 +306,19 @@ interface Working {
 
 /** The chain, copied into the working table first if this restore has not changed it yet. */
 function own(work: Working, name: string, empty = false): NetfilterChain | undefined {
+  const last = work.lastOwned;
+  if (!empty && last !== undefined && last.version === work.chains.version && last.chain.name === name) return last.chain;
   const c = work.chains.get(name);
   if (c === undefined || work.owned.has(c)) {
     if (c !== undefined && empty) setRules(work, c, []);
+    if (c !== undefined) work.lastOwned = { chain: c, version: work.chains.version };
     return c;
   }
   const copy: NetfilterChain = { name: c.name, policy: c.policy, counters: { ...c.counters }, rules: empty ? [] : c.rules.slice() };
   if (empty) countRefs(work, c.rules, -1);
   work.chains.set(name, copy);
   work.owned.add(copy);
+  work.lastOwned = { chain: copy, version: work.chains.version };
   return copy;
 }
 
@@ -368,7 +388,7 @@ function applyRestore(state: NetfilterState, text: string, options: IptablesRest
   let rulesWritten = 0;
   let pendingRules = 0;
   let work: Working | undefined;
-  readRestore(text, options, (ev) => {
+  readRestore(text, options, (ev, cached) => {
     switch (ev.kind) {
       case 'table': {
         const existing = options.test === true ? state.tables.get(ev.table) : ensureTable(state, ev.table);
@@ -396,7 +416,7 @@ function applyRestore(state: NetfilterState, text: string, options: IptablesRest
         if (work !== undefined) applyChainLine(work, ev, options);
         break;
       case 'command':
-        if (work !== undefined) pendingRules += applyCommand(work, ev.command, ev.line, state);
+        if (work !== undefined) pendingRules += applyCommand(work, ev.command, ev.line, state, cached === true);
         break;
       case 'commit': {
         if (work === undefined) break;
@@ -467,14 +487,27 @@ function applyChainLine(
 }
 
 /** Checks what iptables resolves at parse time against the table: jump targets and sets. */
-function resolveRule(work: Working, p: ParsedRule, line: number, state: NetfilterState): void {
+/**
+ * Parsed rules (of cached lines) whose jump target was found in a table, by the table's
+ * {@link ChainOverlay.chainsToken}: until a chain is deleted there, the target still exists.
+ */
+const TARGET_FOUND = new WeakMap<ParsedRule, object>();
+
+/**
+ * Checks what iptables resolves at parse time against the table: jump targets and sets.
+ *
+ * @param cached the rule comes from the parse cache (it will be seen again: remember that its
+ * target was found, which saves the lookup next time)
+ */
+function resolveRule(work: Working, p: ParsedRule, line: number, state: NetfilterState, cached: boolean): void {
   const t = p.target;
-  if (t.kind === 'jump' || t.kind === 'goto') {
+  if ((t.kind === 'jump' || t.kind === 'goto') && (!cached || TARGET_FOUND.get(p) !== work.chains.chainsToken)) {
     const c = work.chains.get(t.chain);
     if (c === undefined) {
       throw restoreError('parameter', line, `Couldn't load target \`${t.chain}':No such file or directory\n`);
     }
     if (c.policy !== null) throw lineFailed(line, `cannot jump to built-in chain ${t.chain} (Invalid argument)`);
+    if (cached) TARGET_FOUND.set(p, work.chains.chainsToken);
   }
   for (const m of p.matches) {
     if (m.kind === 'set' && state.ipsets.get(m.name) === undefined) {
@@ -559,14 +592,14 @@ function checkCommit(w: Working, commitLine: number): () => void {
   return () => setChainGraph(w.table, fresh);
 }
 
-function applyCommand(work: Working, cmd: RuleCommand, line: number, state: NetfilterState): number {
+function applyCommand(work: Working, cmd: RuleCommand, line: number, state: NetfilterState, cached: boolean): number {
   switch (cmd.op) {
     case 'none':
       return 0;
     case 'append': {
       const c = getChain(work, cmd.chain, line);
       const rules = cmd.rules.map((p) => {
-        resolveRule(work, p, line, state);
+        resolveRule(work, p, line, state, cached);
         return toRule(p);
       });
       // The working copy owns this chain's rule array, so it can grow in place.
@@ -581,7 +614,7 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
       const c = getChain(work, cmd.chain, line);
       if (cmd.num > c.rules.length + 1) throw lineFailed(line, 'Index of insertion too big.');
       for (const p of cmd.rules) {
-        resolveRule(work, p, line, state);
+        resolveRule(work, p, line, state, cached);
         const r = toRule(p);
         c.rules.splice(cmd.num - 1, 0, r);
         note(work, r, line);
@@ -592,7 +625,7 @@ function applyCommand(work: Working, cmd: RuleCommand, line: number, state: Netf
     case 'replace': {
       const c = getChain(work, cmd.chain, line);
       if (cmd.num > c.rules.length) throw lineFailed(line, 'Index of replacement too big.');
-      resolveRule(work, cmd.rule, line, state);
+      resolveRule(work, cmd.rule, line, state, cached);
       const r = toRule(cmd.rule);
       countRefs(work, c.rules.slice(cmd.num - 1, cmd.num), -1);
       c.rules[cmd.num - 1] = r;
