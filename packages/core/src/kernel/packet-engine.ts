@@ -1502,6 +1502,14 @@ export class PacketEngine {
       return;
     }
     const outDev = route.dev !== undefined ? ns.links.get(route.dev) : undefined;
+    // ip_forward checks the path MTU before the FORWARD hook (ip_exceeds_mtu), so the ICMP
+    // fragmentation-needed goes to the source as it is after PREROUTING, before any SNAT.
+    const mtu = route.mtu ?? outDev?.mtu;
+    if (mtu !== undefined && pkt.df && ipPacketLength(pkt) > mtu) {
+      this.icmpError(ns, pkt, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED, f, mtu);
+      this.drop(ns, f, 'mtu-exceeded', `${ipPacketLength(pkt)} bytes > mtu ${mtu} of ${outDev?.name ?? route.dev ?? '?'} with DF set: ICMP fragmentation needed (mtu ${mtu}) sent back`, formatIpPacket(pkt), outDev?.name);
+      return;
+    }
     // NF_INET_FORWARD: mangle, filter.
     const hooked = this.hookForward(ns, pkt, f, dev, outDev);
     if (hooked === undefined) return;
