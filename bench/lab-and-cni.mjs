@@ -6,7 +6,7 @@
 // `lab check` and `lab down` for N nodes × P pods. Everything is deleted afterwards.
 // Usage: node bench/lab-and-cni.mjs [adds=100] [nodes=3] [pods-per-node=10]
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,14 +15,14 @@ const ADDS = Number(process.argv[2] ?? 100);
 const NODES = Number(process.argv[3] ?? 3);
 const PODS = Number(process.argv[4] ?? 10);
 const REF_DIR = ['/usr/lib/cni', '/opt/cni/bin'].find((d) => ['bridge', 'host-local', 'loopback'].every((p) => existsSync(join(d, p))));
-const KNET = new URL('../packages/kubenet/dist/bin/knet-kubenet-cni.js', import.meta.url).pathname;
+const KNET_DIST = new URL('../packages/kubenet/dist/bin/knet-kubenet-cni.js', import.meta.url).pathname;
 const CLI = new URL('../apps/cli/dist/knet.js', import.meta.url).pathname;
 const PREFIX = `knet-bench-${process.pid}-`;
 const ENV = { ...process.env, PATH: `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`, LC_ALL: 'C' };
 
 if (typeof process.geteuid !== 'function' || process.geteuid() !== 0) throw new Error('run as root (network namespaces)');
 if (REF_DIR === undefined) throw new Error('the reference plugins are not installed (apt-get install containernetworking-plugins)');
-for (const f of [KNET, CLI]) if (!existsSync(f)) throw new Error(`${f} is missing: pnpm build:cli && pnpm --filter @knet/kubenet build`);
+for (const f of [KNET_DIST, CLI]) if (!existsSync(f)) throw new Error(`${f} is missing: pnpm build:cli && pnpm --filter @knet/kubenet build`);
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
@@ -79,6 +79,8 @@ function invoke(plugin, command, node, pod, id, conf, extraEnv = {}) {
       if (code !== 0) reject(new Error(`${plugin} ${command} ${id}: exit ${code}: ${out} ${err}`));
       else resolve(ms);
     });
+    // A plugin that fails before reading its config must show its error, not an EPIPE here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(JSON.stringify(conf));
   });
 }
@@ -124,9 +126,15 @@ rec({ preloadAt: performance.now() });
 process.on('exit', () => rec({ exitAt: performance.now() }));
 `;
 
+/** The executable, copied once: a rebuild of the package meanwhile must not change what is measured. */
+let KNET = KNET_DIST;
+
 async function cniBench() {
   cleanup();
   const work = mkdtempSync(join(tmpdir(), 'knet-bench-cni-'));
+  KNET = join(work, 'knet-kubenet');
+  copyFileSync(KNET_DIST, KNET);
+  chmodSync(KNET, 0o755);
   const sides = {
     ref: { node: `${PREFIX}ref-node`, pods: [], dataDir: join(work, 'ref'), add: [], lo: [] },
     knet: { node: `${PREFIX}knet-node`, pods: [], dataDir: join(work, 'knet'), add: [] },
