@@ -62,21 +62,19 @@ describe('ClusterIP', () => {
     expect(paths[0]!.hops.find((h) => h.step === 'netfilter' && h.decision.startsWith('nat OUTPUT'))).toBeDefined();
   });
 
-  it('hairpin: a pod reaching its own Service is masqueraded to the gateway and gets its reply', async () => {
+  it('hairpin under promiscuous-bridge: the path back to the pod itself is dropped at the bridge (no hairpin flag), the other endpoint works', async () => {
     const paths = await allPaths('default/web-1', 'svc/default/web');
     expect(summary(paths)).toEqual([
-      [WEB1, true, 'delivered', 0.5],
+      [WEB1, false, 'dropped', 0.5],
       [WEB2, false, 'delivered', 0.5],
     ]);
     const self = paths[0]!;
-    expect(self.verdict).toMatchObject({ kind: 'delivered', pod: 'default/web-1' });
-    expect(self.reply).toMatchObject({ kind: 'delivered', pod: 'default/web-1' });
-    const snat = self.hops.find((h) => h.flow === 'request' && h.step === 'nat' && h.detail?.kind === 'nat' && h.detail.manip === 'SNAT');
-    expect(snat?.decision).toMatch(/src 10\.244\.0\.2:\d+ → 10\.244\.0\.1:\d+/);
+    expect(self.verdict).toMatchObject({ kind: 'dropped', reason: 'hairpin-denied', node: 'node-1' });
+    // kube-proxy marked it for masquerade (the SEP's hairpin rule), but it never reached POSTROUTING.
     expect(self.hops.some((h) => h.decision.includes('-s 10.244.0.2/32') && h.decision.includes('KUBE-MARK-MASQ'))).toBe(true);
   });
 
-  it('hairpin once the node has a REACHABLE neighbour entry for the pod: bridged DNAT needs the hairpin flag, which promiscuous-bridge mode does not set', async () => {
+  it('hairpin with a REACHABLE neighbour entry for the pod on the node: dropped the same way', async () => {
     const b = await cluster();
     // The node talks to web-1 first, so cbr0's neighbour entry for it becomes REACHABLE.
     tracePacket(b.cluster, b.host, resolveEndpoint(b.cluster, 'node/node-1'), resolveEndpoint(b.cluster, 'default/web-1:8080'), { proto: 'tcp', dport: 8080 });

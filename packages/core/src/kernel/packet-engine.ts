@@ -1038,14 +1038,15 @@ export class PacketEngine {
 
   /**
    * br_nf_pre_routing_finish_bridge: a bridged frame whose destination a DNAT moved to a host
-   * behind the same bridge is not routed. When the bridge's neighbour entry for the new
-   * destination is connected (REACHABLE or PERMANENT, its header cached), the frame goes back into
-   * the bridge from its ingress port with that MAC (no TTL decrement), so a frame for the port it
-   * came in on needs the port's hairpin flag: kubelet's promiscuous-bridge mode does not set it
-   * and the frame is dropped (the promiscuous bridge passes a copy up the stack, where ip_rcv drops
-   * it as PACKET_OTHERHOST). Otherwise the neighbour layer resolves and sends it from the bridge
-   * device, which is modelled as routing (ADR 0005). Returns false in that case.
-   * @see linux net/bridge/br_netfilter_hooks.c br_nf_pre_routing_finish_bridge, br_forward.c should_deliver
+   * behind the same bridge is not routed. With the neighbour's header cached it goes straight back
+   * into the bridge from its ingress port with the new MAC; otherwise the neighbour layer sends it
+   * through br_dev_xmit, whose br_netfilter hook (br_nf_pre_routing_finish_bridge_slow) also hands
+   * it to br_handle_frame_finish from the ingress port. Either way (no TTL decrement) a frame for
+   * the port it came in on needs the port's hairpin flag: kubelet's promiscuous-bridge mode does
+   * not set it and the frame is dropped (the promiscuous bridge passes a copy up the stack, where
+   * ip_rcv drops it as PACKET_OTHERHOST), as knet lab observed on kernel 6.18. Returns false only
+   * when the bridge has no address for the new destination yet (it is then routed; ADR 0005).
+   * @see linux net/bridge/br_netfilter_hooks.c br_nf_pre_routing_finish_bridge, br_nf_pre_routing_finish_bridge_slow; br_forward.c should_deliver
    */
   private bridgedDnat(br: SimLink, pkt: Ipv4Packet, route: SimRoute, frame: EthernetFrame, f: Flight): boolean {
     const ns = br.netns;
@@ -1053,9 +1054,9 @@ export class PacketEngine {
     if (ingress === undefined) return false;
     const nexthop = route.gateway ?? pkt.dst;
     const e = ns.neigh.get(br.ifindex, nexthop, this.host.now);
-    if (e === undefined || e.lladdr === undefined || (e.state !== 'REACHABLE' && e.state !== 'PERMANENT')) return false;
+    if (e === undefined || e.lladdr === undefined || e.state === 'INCOMPLETE' || e.state === 'FAILED') return false;
     const out: EthernetFrame = { ...frame, dst: e.lladdr, src: br.mac, payload: pkt };
-    this.hop(ns, f, 'bridge-forward', `bridged DNAT (br_netfilter): ${formatIpv4(pkt.dst)} is behind ${br.name} itself and neighbour ${formatIpv4(nexthop)} is ${e.state}: the frame goes back into ${br.name} from ${ingress.name} with destination ${e.lladdr} (not routed, TTL kept)`, formatPacket(out), {
+    this.hop(ns, f, 'bridge-forward', `bridged DNAT (br_netfilter): ${formatIpv4(pkt.dst)} is behind ${br.name} itself (neighbour ${formatIpv4(nexthop)} ${e.lladdr} ${e.state}): the frame goes back into ${br.name} from ${ingress.name} (not routed, TTL kept)`, formatPacket(out), {
       dev: br.name,
       detail: { kind: 'fdb', mac: e.lladdr, bridge: br.name, port: ingress.name, action: 'forward' },
     });
