@@ -16,7 +16,7 @@ export interface RenderCommandOptions {
  */
 export function renderCommand(o: RenderCommandOptions): { out: string; err: string } {
   if (o.component !== 'kube-proxy') throw new UsageError(`render knows kube-proxy, not "${o.component}"`);
-  if (o.mode !== 'iptables') throw new UsageError(`kube-proxy mode "${o.mode}" is not implemented yet (available: iptables)`);
+  if (o.mode !== 'iptables') throw new UsageError(`kube-proxy mode "${o.mode}" is not available in knet yet (available: iptables)`);
   const state = loadState(o.files);
   const node = o.node ?? state.nodes[0]?.name;
   if (node === undefined) throw new UsageError('the cluster has no nodes');

@@ -72,7 +72,7 @@ export function labClusterState(manifests: readonly ManifestInput[], name?: stri
 export async function installLabKubeProxy(cluster: BuiltCluster, host: Host, onNode: (node: string) => void = () => undefined): Promise<void> {
   const mode = cluster.state.cluster.kubeProxy.mode;
   if (mode === 'none') return;
-  if (mode !== 'iptables') throw new UsageError(`kube-proxy mode "${mode}" is not implemented yet (available: iptables, none)`);
+  if (mode !== 'iptables') throw new UsageError(`kube-proxy mode "${mode}" is not available in knet yet (available: iptables, none)`);
   for (const n of cluster.state.nodes) {
     await installIptablesProxier(host, cluster.names.node(n.name), cluster.state, { ...iptablesOptionsForNode(cluster.state, n.name), nfacct: false });
     onNode(n.name);
