@@ -144,7 +144,7 @@ export function inProcessDelegate(plugins: Readonly<Record<string, CniPlugin>>):
  * keys sorted. ADD's result is the delegate's. Errors: `failed to load flannel 'subnet.env' file:
  * <why>. Check the flannel pod log for this node.`; a delegate's CNI error comes back unchanged
  * (skel unwraps it), another is `failed to delegate add: <why>`. CHECK succeeds without looking,
- * as upstream's (a TODO there); GC and STATUS are not implemented upstream either.
+ * as upstream's does (its cmdCheck returns nil without checking); upstream has no GC or STATUS either.
  * @see flannel-io/cni-plugin flannel.go, flannel_linux.go
  */
 export function createFlannelCniPlugin(options: FlannelCniPluginOptions): CniPlugin {
@@ -205,7 +205,7 @@ export function createFlannelCniPlugin(options: FlannelCniPluginOptions): CniPlu
       await options.removeFile(path);
     },
     async check() {
-      // flannel-io/cni-plugin's cmdCheck is `// TODO: implement; return nil`.
+      // flannel-io/cni-plugin's cmdCheck returns nil without checking anything; so does this.
     },
   };
 }

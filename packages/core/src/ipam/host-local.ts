@@ -130,8 +130,8 @@ export function hostLocalCheck(config: HostLocalConfig, store: IpamStore, args: 
  * the released IPs (unsigned 32-bit, in file-name order).
  *
  * @remarks
- * Linux equivalent: none upstream — the reference host-local does not implement GC yet ("FIXME
- * GC" in its `main`). knet follows the spec's GC section: `valid` is the runtime's
+ * Linux equivalent: none upstream — the reference host-local has no GC yet (its `main` leaves
+ * the GC command unhandled). knet follows the spec's GC section: `valid` is the runtime's
  * `cni.dev/valid-attachments`; a reservation in the legacy id-only format is kept when its id is
  * the container id of any valid attachment. Runs under the store's lock.
  * @see https://github.com/containernetworking/cni/blob/main/SPEC.md#gc-clean-up-any-stale-resources
