@@ -606,5 +606,6 @@ export type { EnsureBridgeOptions, SetupVethOptions } from './cni/bridge-steps.j
 export { createBridgeCniPlugin } from './cni/bridge-cni-plugin.js';
 export type { BridgeCniPluginOptions } from './cni/bridge-cni-plugin.js';
 export { parseBridgeCniConf, DEFAULT_BRIDGE_NAME } from './cni/bridge-cni-conf.js';
+export type { ParseBridgeCniConfOptions } from './cni/bridge-cni-conf.js';
 export type { BridgeCniConf } from './cni/bridge-cni-conf.js';
 export { ipMasqChainName, ipMasqComment, setupIpMasq, teardownIpMasq } from './cni/ip-masq-chain.js';

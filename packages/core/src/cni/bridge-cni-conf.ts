@@ -40,8 +40,16 @@ function invalid(msg: string): never {
   throw new CniError(CNI_ERROR_CODES.ErrInvalidNetworkConfig, msg);
 }
 
-function unsupported(key: string, value: unknown): never {
-  throw new CniError(CNI_ERROR_CODES.ErrUnsupportedField, `knet's bridge does not support ${key}: ${JSON.stringify(value)}`, key);
+/** Options of {@link parseBridgeCniConf}, for plugins that reuse the bridge plugin's configuration. */
+export interface ParseBridgeCniConfOptions {
+  /** The bridge when the config names none (default `cni0`; kubenet's is `cbr0`). */
+  readonly defaultBridge?: string;
+  /** The plugin named in "does not support" errors (default `knet's bridge`). */
+  readonly plugin?: string;
+  /** Refuse `ipMasq: true` (kubenet masquerades with its own rule). Default false. */
+  readonly refuseIpMasq?: boolean;
+  /** Refuse the bridge keys knet does not implement besides `vlan` (`vlanTrunk`, `macspoofchk`, ...). Default true. */
+  readonly refuseUnimplemented?: boolean;
 }
 
 function typed<T>(conf: Readonly<Record<string, unknown>>, key: string, kind: 'bool' | 'int' | 'string', fallback: T): T {
@@ -72,19 +80,25 @@ function mac(text: unknown, where: string): Mac {
  * than `host-local`); code 999 for bad `CNI_ARGS`.
  * @see containernetworking/plugins plugins/main/bridge/bridge.go `loadNetConf`
  */
-export function parseBridgeCniConf(config: CniPluginConf, cniArgs = ''): BridgeCniConf {
+export function parseBridgeCniConf(config: CniPluginConf, cniArgs = '', options: ParseBridgeCniConfOptions = {}): BridgeCniConf {
+  const plugin = options.plugin ?? "knet's bridge";
+  const unsupported = (key: string, value: unknown): never => {
+    throw new CniError(CNI_ERROR_CODES.ErrUnsupportedField, `${plugin} does not support ${key}: ${JSON.stringify(value)}`, key);
+  };
   const c = config as Readonly<Record<string, unknown>>;
-  const bridge = typed(c, 'bridge', 'string', DEFAULT_BRIDGE_NAME) || DEFAULT_BRIDGE_NAME;
+  const defaultBridge = options.defaultBridge ?? DEFAULT_BRIDGE_NAME;
+  const bridge = typed(c, 'bridge', 'string', defaultBridge) || defaultBridge;
   const mtu = typed<number | undefined>(c, 'mtu', 'int', undefined);
   if (mtu !== undefined && mtu !== 0 && (mtu < 68 || mtu > 65535)) invalid(`invalid MTU ${mtu}: not between 68 and 65535`);
   const isDefaultGateway = typed(c, 'isDefaultGateway', 'bool', false);
   const isGateway = typed(c, 'isGateway', 'bool', false) || isDefaultGateway;
   const forceAddress = typed(c, 'forceAddress', 'bool', false);
   const ipMasq = typed(c, 'ipMasq', 'bool', false);
+  if (ipMasq && options.refuseIpMasq === true) unsupported('ipMasq', true);
   const hairpinMode = typed(c, 'hairpinMode', 'bool', false);
   const promiscMode = typed(c, 'promiscMode', 'bool', false);
   if (typed(c, 'vlan', 'int', 0) !== 0) unsupported('vlan', c['vlan']);
-  for (const key of ['vlanTrunk', 'macspoofchk', 'enabledad', 'disableContainerInterface', 'portIsolation']) {
+  for (const key of options.refuseUnimplemented === false ? [] : ['vlanTrunk', 'macspoofchk', 'enabledad', 'disableContainerInterface', 'portIsolation']) {
     const v = c[key];
     if (v !== undefined && v !== null && v !== false && !(Array.isArray(v) && v.length === 0)) unsupported(key, v);
   }

@@ -1,5 +1,5 @@
-import { CNI_ERROR_CODES, CniError, goJsonKind, isKnetError, parseCniArgs, parseHostLocalConf, parseMac, tryParseIpv4 } from '@knet/core';
-import type { ClusterNode, CniDns, CniPluginConf, HostLocalConfig, HostLocalNetConf, Mac } from '@knet/core';
+import { parseBridgeCniConf } from '@knet/core';
+import type { ClusterNode, CniDns, CniPluginConf, HostLocalConfig, Mac } from '@knet/core';
 import { createKubenetNetConf, KUBENET_BRIDGE } from '../kubenet-net-conf.js';
 import type { HairpinMode } from '../kubenet-options.js';
 
@@ -35,33 +35,6 @@ export interface KubenetCniConf {
   readonly mac?: Mac;
 }
 
-function invalid(msg: string): never {
-  throw new CniError(CNI_ERROR_CODES.ErrInvalidNetworkConfig, msg);
-}
-
-function unsupported(key: string, value: unknown): never {
-  throw new CniError(CNI_ERROR_CODES.ErrUnsupportedField, `knet-kubenet does not support ${key}: ${JSON.stringify(value)}`, key);
-}
-
-function typed<T>(conf: Readonly<Record<string, unknown>>, key: string, kind: 'bool' | 'int' | 'string', fallback: T): T {
-  const v = conf[key];
-  if (v === undefined || v === null) return fallback;
-  const ok = kind === 'bool' ? typeof v === 'boolean' : kind === 'string' ? typeof v === 'string' : typeof v === 'number' && Number.isInteger(v);
-  if (!ok) {
-    const goType = kind === 'int' ? 'int' : kind;
-    invalid(`failed to load netconf: json: cannot unmarshal ${goJsonKind(v)} into Go struct field NetConf.${key} of type ${goType}`);
-  }
-  return v as T;
-}
-
-function mac(text: unknown, where: string): Mac {
-  try {
-    return parseMac(String(text));
-  } catch {
-    return invalid(`failed to parse mac address from ${where}: ${String(text)}`);
-  }
-}
-
 /**
  * Reads and checks a `knet-kubenet` configuration, as the bridge plugin's `loadNetConf` and
  * host-local's `LoadIPAMConfig` would.
@@ -76,62 +49,14 @@ function mac(text: unknown, where: string): Mac {
  * @see containernetworking/plugins plugins/main/bridge/bridge.go `loadNetConf`
  */
 export function parseKubenetCniConf(config: CniPluginConf, cniArgs = ''): KubenetCniConf {
-  const c = config as Readonly<Record<string, unknown>>;
-  const bridge = typed(c, 'bridge', 'string', KUBENET_BRIDGE) || KUBENET_BRIDGE;
-  const mtu = typed<number | undefined>(c, 'mtu', 'int', undefined);
-  if (mtu !== undefined && mtu !== 0 && (mtu < 68 || mtu > 65535)) invalid(`invalid MTU ${mtu}: not between 68 and 65535`);
-  const isDefaultGateway = typed(c, 'isDefaultGateway', 'bool', false);
-  const isGateway = typed(c, 'isGateway', 'bool', false) || isDefaultGateway;
-  const forceAddress = typed(c, 'forceAddress', 'bool', false);
-  const hairpinMode = typed(c, 'hairpinMode', 'bool', false);
-  const promiscMode = typed(c, 'promiscMode', 'bool', false);
-  if (typed(c, 'ipMasq', 'bool', false)) unsupported('ipMasq', true);
-  const vlan = typed(c, 'vlan', 'int', 0);
-  if (vlan !== 0) unsupported('vlan', vlan);
-  if (hairpinMode && promiscMode) invalid('cannot set hairpin mode and promiscuous mode at the same time');
-  const ipamType = config.ipam?.type;
-  if (ipamType === undefined || ipamType === '') invalid("IPAM config missing 'ipam' key");
-  if (ipamType !== 'host-local') unsupported('ipam.type', ipamType);
-
-  let args: Record<string, string>;
-  try {
-    args = {
-      ...parseCniArgs(cniArgs, ['IP', 'MAC'], (k, v) => {
-        if (k === 'IP' && v !== '' && tryParseIpv4(v.split('/')[0] as string) === undefined) throw new Error(`invalid IP address: ${v}`);
-      }).values,
-    };
-  } catch (e) {
-    throw new CniError(CNI_ERROR_CODES.ErrInternal, (e as Error).message);
-  }
-  let ipam: HostLocalConfig;
-  try {
-    ipam = parseHostLocalConf(config as unknown as HostLocalNetConf, args['IP'] !== undefined ? { cniArgsIP: args['IP'] } : {});
-  } catch (e) {
-    if (isKnetError(e)) invalid(e.message);
-    throw e;
-  }
-
-  let m: Mac | undefined;
-  if (args['MAC'] !== undefined && args['MAC'] !== '') m = mac(args['MAC'], 'CNI_ARGS');
-  const argsMac = (config.args?.['cni'] as Record<string, unknown> | undefined)?.['mac'];
-  if (argsMac !== undefined) m = mac(argsMac, 'args.cni.mac');
-  const rcMac = config.runtimeConfig?.['mac'];
-  if (rcMac !== undefined) m = mac(rcMac, 'runtimeConfig.mac');
-
-  return {
-    name: String(config.name ?? ''),
-    cniVersion: String(config.cniVersion ?? ''),
-    bridge,
-    ...(mtu !== undefined && mtu !== 0 ? { mtu } : {}),
-    isGateway,
-    isDefaultGateway,
-    forceAddress,
-    hairpinMode,
-    promiscMode,
-    ...(config.dns !== undefined ? { dns: config.dns } : {}),
-    ipam,
-    ...(m !== undefined ? { mac: m } : {}),
-  };
+  // The bridge plugin's loadNetConf, with kubenet's bridge name and without ipMasq.
+  const { ipMasq: _ipMasq, ...conf } = parseBridgeCniConf(config, cniArgs, {
+    defaultBridge: KUBENET_BRIDGE,
+    plugin: KNET_KUBENET_CNI_TYPE,
+    refuseIpMasq: true,
+    refuseUnimplemented: false,
+  });
+  return conf;
 }
 
 /** Options of {@link createKubenetCniConfList}. */
