@@ -14,9 +14,11 @@ export default defineConfig([
     // The CNI executable, package.json `bin.knet-kubenet`: one self-contained file with the parts
     // of @knet/core it uses, because a runtime starts it once per pod and command (loading all of
     // @knet/core costs about 150 ms a start).
-    entry: { 'bin/knet-kubenet-cni': 'src/bin/knet-kubenet-cni.ts' },
+    // The agent (package.json `bin.knet-kubenet-agent`) is bundled the same way.
+    entry: { 'bin/knet-kubenet-cni': 'src/bin/knet-kubenet-cni.ts', 'bin/knet-kubenet-agent': 'src/bin/knet-kubenet-agent.ts' },
     format: ['esm'],
     noExternal: ['@knet/core'],
+    splitting: false,
     dts: false,
     sourcemap: false,
     clean: ['bin'],

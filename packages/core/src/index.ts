@@ -301,6 +301,8 @@ export type { CniArgs } from './cni/cni-args.js';
 export { validateContainerId, validateNetworkName, validateInterfaceName, MAX_INTERFACE_NAME_LENGTH } from './cni/validate-cni-names.js';
 export { runCniPlugin, parsePrevResult } from './cni/cni-skel.js';
 export type { CniCommand, CniCmdArgs, CniPlugin, CniPluginIo } from './cni/cni-skel.js';
+export { cniLauncherScript } from './cni/cni-launcher.js';
+export type { CniLauncherOptions } from './cni/cni-launcher.js';
 export { parseCniNetConfList, parseCniPluginConf, cniConfListFromConf } from './cni/cni-conf.js';
 export type { IpamReservation } from './ipam/ipam-store.js';
 export { hostLocalGc } from './ipam/host-local.js';

@@ -26,6 +26,8 @@ export type {
 export { cleanupNamespaces } from './host/linux/cleanup-namespaces.js';
 export type { CleanupNamespacesOptions } from './host/linux/cleanup-namespaces.js';
 export { spawnCommand } from './host/linux/command-runner.js';
+export { createResidentRunner, commandNetns } from './host/linux/resident-runner.js';
+export type { ResidentRunner, ResidentRunnerOptions } from './host/linux/resident-runner.js';
 export type { CommandRunner, CommandResult, CommandOptions } from './host/linux/command-runner.js';
 export { commandError, errnoFromMessage } from './host/linux/command-error.js';
 export type { CommandErrorContext } from './host/linux/command-error.js';
@@ -55,6 +57,8 @@ export { parseBridgeFdbJson } from './host/linux/parse-bridge-fdb-json.js';
 
 // cni (Node.js: processes, files) — exports added below
 export { runCniPluginMain, isOwnNetns } from './cni/cni-plugin-main.js';
+export { startCniAgent, CNI_AGENT_BASE_DIR } from './cni/cni-agent.js';
+export type { CniAgent, CniAgentOptions, CniAgentInvocation } from './cni/cni-agent.js';
 export { findCniPlugin, cniPluginError, createProcessCniExec, createInProcessCniExec } from './cni/cni-exec.js';
 export type { CniExec, ProcessCniExecOptions } from './cni/cni-exec.js';
 export { CniRuntime, DEFAULT_CNI_CACHE_DIR, CNI_CACHE_KIND } from './cni/cni-runtime.js';

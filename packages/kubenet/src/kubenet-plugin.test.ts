@@ -38,7 +38,7 @@ describe('createKubenetPlugin', () => {
       ['linkSet', N1, 'cbr0', { up: true }],
       ['addrList', N1],
       ['addrAdd', N1, 'cbr0', '10.244.0.1/24'],
-      ['linkList', N1],
+      ['linkGet', N1, 'cbr0'],
       ['linkSet', N1, 'cbr0', { mac: MAC }],
       ['sysctlSet', N1, 'net.ipv4.ip_forward', '1'],
       ['linkSet', N1, 'cbr0', { promisc: true }],
@@ -187,7 +187,7 @@ describe('createKubenetPlugin', () => {
     expect(r.hostIfname).toBe(second);
     expect(host.calls.slice(2, 5).map((c) => c.slice(0, 2))).toEqual([
       ['linkAdd', attachment(pod).netns],
-      ['linkList', attachment(pod).netns],
+      ['linkGet', attachment(pod).netns],
       ['linkAdd', attachment(pod).netns],
     ]);
   });

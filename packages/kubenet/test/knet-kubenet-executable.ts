@@ -13,13 +13,22 @@ const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
 /** Bundles the executable as `<dir>/knet-kubenet` and returns its path. */
 export async function buildKnetKubenet(dir = mkdtempSync(join(tmpdir(), 'knet-cni-bin-'))): Promise<string> {
+  return bundle('../src/bin/knet-kubenet-cni.ts', join(dir, 'knet-kubenet'));
+}
+
+/** Bundles the agent as `<dir>/knet-kubenet-agent.js` and returns its path. */
+export async function buildKnetKubenetAgent(dir: string): Promise<string> {
+  return bundle('../src/bin/knet-kubenet-agent.ts', join(dir, 'knet-kubenet-agent.js'));
+}
+
+async function bundle(source: string, out: string): Promise<string> {
   const tsup = createRequire(import.meta.url).resolve('tsup');
   // esbuild comes with tsup (a devDependency); only `build` is needed.
   const esbuild = (await import(createRequire(tsup).resolve('esbuild'))) as {
     build(options: Record<string, unknown>): Promise<{ outputFiles: { text: string }[] }>;
   };
   const result = await esbuild.build({
-    entryPoints: [here('../src/bin/knet-kubenet-cni.ts')],
+    entryPoints: [here(source)],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -29,7 +38,6 @@ export async function buildKnetKubenet(dir = mkdtempSync(join(tmpdir(), 'knet-cn
     logLevel: 'silent',
   });
   const code = result.outputFiles[0]?.text ?? '';
-  const out = join(dir, 'knet-kubenet');
   writeFileSync(out, code.startsWith('#!') ? code : `#!/usr/bin/env node\n${code}`);
   chmodSync(out, 0o755);
   return out;

@@ -44,6 +44,7 @@ export class RecordingHost implements Host {
   linkSet(netns: string, name: string, o: LinkSetOptions): Promise<void> { return this.rec(['linkSet', netns, name, o], () => this.inner.linkSet(netns, name, o)); }
   linkDel(netns: string, name: string): Promise<void> { return this.rec(['linkDel', netns, name], () => this.inner.linkDel(netns, name)); }
   linkList(netns: string): Promise<LinkInfo[]> { return this.rec(['linkList', netns], () => this.inner.linkList(netns)); }
+  linkGet(netns: string, name: string): Promise<LinkInfo | undefined> { return this.rec(['linkGet', netns, name], () => this.inner.linkGet(netns, name)); }
   addrAdd(netns: string, dev: string, cidr: string): Promise<void> { return this.rec(['addrAdd', netns, dev, cidr], () => this.inner.addrAdd(netns, dev, cidr)); }
   addrDel(netns: string, dev: string, cidr: string): Promise<void> { return this.rec(['addrDel', netns, dev, cidr], () => this.inner.addrDel(netns, dev, cidr)); }
   addrList(netns: string): Promise<AddressInfo[]> { return this.rec(['addrList', netns], () => this.inner.addrList(netns)); }

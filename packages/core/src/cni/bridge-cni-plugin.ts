@@ -107,7 +107,7 @@ export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugi
     const store = options.ipamStore(conf.ipam);
 
     await ensureBridge(host, hostNs, { name: conf.bridge, ...(conf.mtu !== undefined ? { mtu: conf.mtu } : {}), promisc: conf.promiscMode });
-    const bridgeMac = (await host.linkList(hostNs)).find((l) => l.name === conf.bridge)?.mac;
+    const bridgeMac = (await host.linkGet(hostNs, conf.bridge))?.mac;
     const hostVeth = await setupVeth(host, {
       podNetns: pod,
       ifname: a.ifname,
@@ -163,13 +163,11 @@ export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugi
         for (const { ip } of ips) await setupIpMasq(host, hostNs, ip.address, chain, comment);
       }
 
-      const hostLinks = await host.linkList(hostNs);
-      const podLinks = await host.linkList(pod);
-      const mac = (links: LinkInfo[], name: string): string => links.find((l) => l.name === name)?.mac ?? '';
+      const mac = async (netns: string, name: string): Promise<string> => (await host.linkGet(netns, name))?.mac ?? '';
       const interfaces: CniInterface[] = [
-        { name: conf.bridge, mac: mac(hostLinks, conf.bridge) },
-        { name: hostVeth, mac: mac(hostLinks, hostVeth) },
-        { name: a.ifname, mac: mac(podLinks, a.ifname), sandbox: a.netns },
+        { name: conf.bridge, mac: await mac(hostNs, conf.bridge) },
+        { name: hostVeth, mac: await mac(hostNs, hostVeth) },
+        { name: a.ifname, mac: await mac(pod, a.ifname), sandbox: a.netns },
       ];
       return {
         cniVersion: '1.1.0',

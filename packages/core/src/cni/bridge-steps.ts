@@ -38,7 +38,7 @@ export async function ensureBridge(host: Host, netns: string, options: EnsureBri
     await host.linkAdd(netns, { kind: 'bridge', name, ...(options.mtu !== undefined ? { mtu: options.mtu } : {}) });
   } catch (e) {
     if (!isKnetError(e, 'EEXIST')) throw e;
-    const existing = (await host.linkList(netns)).find((l) => l.name === name);
+    const existing = await host.linkGet(netns, name);
     if (existing?.kind !== 'bridge') throw new KnetError('EEXIST', `"${name}" already exists but is not a bridge`, { netns, dev: name });
   }
   if (options.promisc === true) await host.linkSet(netns, name, { promisc: true });
@@ -86,7 +86,7 @@ export async function ensureBridgeAddr(
       if (!isKnetError(e, 'EEXIST')) throw e;
     }
   }
-  const br = (await host.linkList(netns)).find((l) => l.name === bridge);
+  const br = await host.linkGet(netns, bridge);
   if (br === undefined) throw new KnetError('ENODEV', `Cannot find device "${bridge}"`, { netns, dev: bridge });
   await host.linkSet(netns, bridge, { mac: options.mac ?? br.mac });
 }
@@ -132,7 +132,7 @@ export async function setupVeth(host: Host, o: SetupVethOptions): Promise<string
       });
     } catch (e) {
       if (!isKnetError(e, 'EEXIST')) throw e;
-      if ((await host.linkList(o.podNetns)).some((l) => l.name === o.ifname)) {
+      if ((await host.linkGet(o.podNetns, o.ifname)) !== undefined) {
         throw new KnetError('EEXIST', `container veth name ("${o.ifname}") peer provided ("${hostVeth}") already exists`, {
           netns: o.podNetns,
           dev: o.ifname,

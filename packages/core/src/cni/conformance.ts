@@ -39,6 +39,12 @@ export interface CniConformanceOptions {
   readonly path?: readonly string[];
   /** Link kinds the plugin creates (`veth`, `bridge`, `vxlan`...): a kernel without one skips the namespace cases. */
   readonly linkKinds?: readonly string[];
+  /**
+   * A resident process the plugin hands its work to (a CNI agent), started inside each case's
+   * node namespace before the plugin runs there and stopped after. With it, every case runs the
+   * executable inside a node namespace (the error cases too), so that each goes through the agent.
+   */
+  readonly nodeAgent?: (node: string) => Promise<{ stop(): Promise<void> }>;
 }
 
 /** One case of the suite: run it with any test runner; it throws on failure. */
@@ -140,6 +146,7 @@ interface Sandbox {
  * stale ones from a crashed run are deleted before it starts. Cases that need namespaces skip,
  * with the reason, where root or iproute2 is missing. The cases:
  * - VERSION replies `cniVersion` 1.1.0 and supports the list's version;
+      ...directSkip,
  * - ADD, CHECK, DEL: the result is in the list's version, names `CNI_IFNAME` in the sandbox with
  *   an address; CHECK passes; DEL leaves no link and no state behind;
  * - DEL twice, DEL of an attachment never added, DEL without `CNI_NETNS`, DEL after the
@@ -175,10 +182,22 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
   const listOf = (plugin: Record<string, unknown>): CniNetConfList =>
     parseCniNetConfList(JSON.stringify({ cniVersion: version, name: 'knet-conformance', plugins: [plugin] }));
 
-  /** Runs the executable directly with exactly these variables and stdin. */
-  const direct = (env: Record<string, string>, stdin: string): { code: number; stdout: string } => {
-    const r = spawnSync(options.executable, [], { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, input: stdin, encoding: 'utf8' });
-    return { code: r.status ?? -1, stdout: r.stdout };
+  /**
+   * Runs the executable directly with exactly these variables and stdin: in the machine's
+   * namespace, or with `nodeAgent` inside a node namespace of its own where the agent runs.
+   */
+  const direct = async (env: Record<string, string>, stdin: string): Promise<{ code: number; stdout: string }> => {
+    const run = (prefix: readonly string[]): { code: number; stdout: string } => {
+      const argv = [...prefix, options.executable];
+      const r = spawnSync(argv[0]!, argv.slice(1), { env: { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...env }, input: stdin, encoding: 'utf8' });
+      return { code: r.status ?? -1, stdout: r.stdout };
+    };
+    if (options.nodeAgent === undefined) return run([]);
+    let out = { code: -1, stdout: '' };
+    await withSandbox('direct', 0, async (s) => {
+      out = run(['ip', 'netns', 'exec', s.node]);
+    });
+    return out;
   };
   const errorOf = (out: string): { code?: number; msg?: string } => {
     try {
@@ -196,8 +215,10 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
     const work = mkdtempSync(join(tmpdir(), 'knet-cni-conformance-'));
     const dataDir = join(work, 'data');
     const cacheDir = join(work, 'cache');
+    let agent: { stop(): Promise<void> } | undefined;
     try {
       ipBatch([`netns add ${node}`, ...podNames.map((p) => `netns add ${p}`)]);
+      agent = await options.nodeAgent?.(node);
       const runtime = new CniRuntime({ path: pathOf(), cacheDir, exec: createProcessCniExec({ prefix: ['ip', 'netns', 'exec', node] }) });
       const sandbox: Sandbox = {
         node,
@@ -216,6 +237,7 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
       };
       await body(sandbox);
     } finally {
+      await agent?.stop();
       deleteNamespaces(base);
       rmSync(work, { recursive: true, force: true });
     }
@@ -251,20 +273,22 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
     CNI_PATH: pathOf().join(':'),
   });
   const scratch = (): string => mkdtempSync(join(tmpdir(), 'knet-cni-conformance-'));
-  const withScratch = (fn: (dir: string) => void): void => {
+  const withScratch = async (fn: (dir: string) => Promise<void>): Promise<void> => {
     const dir = scratch();
     try {
-      fn(dir);
+      await fn(dir);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
 
+  // With an agent, the error cases run in a node namespace too.
+  const directSkip = options.nodeAgent !== undefined && needsNs !== undefined ? { skip: needsNs } : {};
   const cases: CniConformanceCase[] = [
     {
       name: `${type}: VERSION replies cniVersion ${CURRENT_CNI_VERSION} and supports ${version}`,
       run: async () => {
-        const r = direct({ CNI_COMMAND: 'VERSION' }, '');
+        const r = await direct({ CNI_COMMAND: 'VERSION' }, '');
         check(r.code === 0, `VERSION exited ${r.code}: ${r.stdout}`);
         const info = JSON.parse(r.stdout) as { cniVersion?: string; supportedVersions?: string[] };
         check(info.cniVersion === CURRENT_CNI_VERSION, `VERSION cniVersion is ${String(info.cniVersion)}`);
@@ -273,36 +297,40 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
     },
     {
       name: `${type}: an unsupported cniVersion is code 1`,
+      ...directSkip,
       run: async () =>
-        withScratch((dataDir) => {
+        withScratch(async (dataDir) => {
           const conf = { ...options.pluginConf({ dataDir }), name: 'knet-conformance', cniVersion: '0.9.9' };
-          const r = direct({ ...env(), CNI_COMMAND: 'ADD' }, JSON.stringify(conf));
+          const r = await direct({ ...env(), CNI_COMMAND: 'ADD' }, JSON.stringify(conf));
           check(r.code !== 0 && errorOf(r.stdout).code === 1, `expected code 1, got exit ${r.code}: ${r.stdout}`);
         }),
     },
     {
       name: `${type}: bad JSON is code 6`,
+      ...directSkip,
       run: async () => {
-        const r = direct({ ...env(), CNI_COMMAND: 'ADD' }, '{"cniVersion":"1.0.0","name":');
+        const r = await direct({ ...env(), CNI_COMMAND: 'ADD' }, '{"cniVersion":"1.0.0","name":');
         check(r.code !== 0 && errorOf(r.stdout).code === 6, `expected code 6, got exit ${r.code}: ${r.stdout}`);
       },
     },
     {
       name: `${type}: an invalid config is code 7`,
+      ...directSkip,
       run: async () =>
-        withScratch((dataDir) => {
+        withScratch(async (dataDir) => {
           const conf = { ...options.invalidPluginConf({ dataDir }), name: 'knet-conformance', cniVersion: version };
-          const r = direct({ ...env(), CNI_COMMAND: 'ADD' }, JSON.stringify(conf));
+          const r = await direct({ ...env(), CNI_COMMAND: 'ADD' }, JSON.stringify(conf));
           check(r.code !== 0 && errorOf(r.stdout).code === 7, `expected code 7, got exit ${r.code}: ${r.stdout}`);
         }),
     },
     {
       name: `${type}: a missing CNI_IFNAME is code 4`,
+      ...directSkip,
       run: async () =>
-        withScratch((dataDir) => {
+        withScratch(async (dataDir) => {
           const conf = { ...options.pluginConf({ dataDir }), name: 'knet-conformance', cniVersion: version };
           const { CNI_IFNAME: _drop, ...rest } = env();
-          const r = direct({ ...rest, CNI_COMMAND: 'ADD' }, JSON.stringify(conf));
+          const r = await direct({ ...rest, CNI_COMMAND: 'ADD' }, JSON.stringify(conf));
           const e = errorOf(r.stdout);
           check(r.code !== 0 && e.code === 4 && e.msg === 'required env variables [CNI_IFNAME] missing', `expected code 4, got exit ${r.code}: ${r.stdout}`);
         }),

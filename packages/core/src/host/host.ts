@@ -142,6 +142,8 @@ export interface Host {
   linkDel(netns: string, name: string): Promise<void>;
   /** `ip -d link show`. */
   linkList(netns: string): Promise<LinkInfo[]>;
+  /** `ip -d link show dev NAME`: the one device (netlink's `LinkByName`), `undefined` when there is none. */
+  linkGet(netns: string, name: string): Promise<LinkInfo | undefined>;
 
   /** `ip addr add CIDR dev DEV`: also installs the local and connected routes, as the kernel does. @throws `EEXIST`, `ENODEV` */
   addrAdd(netns: string, dev: string, cidr: string): Promise<void>;

@@ -707,6 +707,12 @@ export class SimHost implements Host {
     return [...ns.byIndex.values()].sort((a, b) => a.ifindex - b.ifindex).map((l) => this.linkInfo(l));
   }
 
+  async linkGet(netns: string, name: string): Promise<LinkInfo | undefined> {
+    const ns = this.ns(netns);
+    const l = [...ns.byIndex.values()].find((x) => x.name === name);
+    return l === undefined ? undefined : this.linkInfo(l);
+  }
+
   /** The `ip -d link` record of a device. */
   linkInfo(l: SimLink): LinkInfo {
     return {

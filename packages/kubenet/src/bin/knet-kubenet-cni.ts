@@ -1,26 +1,19 @@
 #!/usr/bin/env node
 /**
- * The `knet-kubenet` CNI plugin executable: kubenet's loopback + bridge + host-local for one pod,
- * on real network namespaces (LinuxHost), with host-local's state on disk in the reference
- * format. Install it as `knet-kubenet` in a `CNI_PATH` directory (`/opt/cni/bin`).
+ * The `knet-kubenet` CNI plugin run once, in this process: kubenet's loopback + bridge +
+ * host-local for one pod, on real network namespaces (LinuxHost), with host-local's state on
+ * disk in the reference format. The launcher `knet-kubenet` (the package `bin`) runs it when no
+ * `knet-kubenet-agent` serves the node; it can also be installed as the plugin itself.
  *
  * @packageDocumentation
  */
-import { createLinuxHost, FileIpamStore, runCniPluginMain } from '@knet/core/linux';
-import pkg from '../../package.json' with { type: 'json' };
-import { createKubenetCniPlugin } from '../cni/kubenet-cni-plugin.js';
-import { resolveKnetNetns } from '../cni/resolve-knet-netns.js';
+import { createResidentRunner, runCniPluginMain } from '@knet/core/linux';
+import { createKubenetLinuxPlugin } from './linux-plugin.js';
 
-/** How long an ADD waits for host-local's lock before answering code 11 (try again later). */
-const LOCK_TIMEOUT_MS = 60_000;
-
-const plugin = createKubenetCniPlugin({
-  // Checksum offload stays as the kernel sets it: a CNI plugin leaves devices as the reference does.
-  host: createLinuxHost({ txChecksumOffload: true }),
-  hostNetns: () => resolveKnetNetns('/proc/self/ns/net') ?? '',
-  podNetns: (path) => resolveKnetNetns(path),
-  ipamStore: (c) => new FileIpamStore(c.name, { dataDir: c.dataDir, lockTimeoutMs: LOCK_TIMEOUT_MS }),
-  about: `CNI plugin knet-kubenet v${pkg.version}`,
-});
-
-await runCniPluginMain(plugin);
+// One helper per namespace instead of a process per command: a pod's ADD starts three programs, not twenty.
+const runner = createResidentRunner();
+try {
+  await runCniPluginMain(createKubenetLinuxPlugin({ runner }));
+} finally {
+  await runner.close();
+}

@@ -140,7 +140,7 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
 
     await ensureBridge(host, hostNs, { name: conf.bridge, ...(conf.mtu !== undefined ? { mtu: conf.mtu } : {}), promisc: conf.promiscMode });
     // bridge.go keeps the link it read here and later pins this MAC, not the current one.
-    const bridgeMac = (await host.linkList(hostNs)).find((l) => l.name === conf.bridge)?.mac;
+    const bridgeMac = (await host.linkGet(hostNs, conf.bridge))?.mac;
     const hostVeth = await setupVeth(host, {
       podNetns: pod,
       ifname: a.ifname,
@@ -191,13 +191,11 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
       // kubenet's Init: bridged traffic through iptables (exists once br_netfilter is loaded).
       await bestEffort(host.sysctlSet(hostNs, 'net.bridge.bridge-nf-call-iptables', '1'));
 
-      const hostLinks = await host.linkList(hostNs);
-      const podLinks = await host.linkList(pod);
-      const mac = (links: LinkInfo[], name: string): string => links.find((l) => l.name === name)?.mac ?? '';
+      const mac = async (netns: string, name: string): Promise<string> => (await host.linkGet(netns, name))?.mac ?? '';
       const interfaces: CniInterface[] = [
-        { name: conf.bridge, mac: mac(hostLinks, conf.bridge) },
-        { name: hostVeth, mac: mac(hostLinks, hostVeth) },
-        { name: a.ifname, mac: mac(podLinks, a.ifname), sandbox: a.netns },
+        { name: conf.bridge, mac: await mac(hostNs, conf.bridge) },
+        { name: hostVeth, mac: await mac(hostNs, hostVeth) },
+        { name: a.ifname, mac: await mac(pod, a.ifname), sandbox: a.netns },
       ];
       return {
         cniVersion: '1.1.0',

@@ -29,7 +29,8 @@ export type CommandRunner = (file: string, args: readonly string[], options?: Co
 /** Directories root's tools live in; added to `PATH` when missing (a non-login shell may lack them). */
 const SBIN = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
 
-function commandEnv(): NodeJS.ProcessEnv {
+/** The environment tools run in: this process's, with root's `sbin` on `PATH` and the C locale. */
+export function commandEnv(): NodeJS.ProcessEnv {
   const path = (process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(':');
   for (const d of SBIN) if (!path.includes(d)) path.push(d);
   // The C locale keeps tool messages (`RTNETLINK answers: File exists`) in English, which

@@ -95,11 +95,25 @@ function resolvesNames(line: Iproute2Args): boolean {
   return line[0] === 'link' && line[1] === 'set' && line.includes('master');
 }
 
-/** True when a device's operational state agrees with its flags (RFC 2863 as Linux derives it). */
-function operstateSettled(l: LinkInfo): boolean {
+/** How long linkwatch may hold back a non-urgent event (net/core/link_watch.c: one second), and a margin. */
+const LINKWATCH_DELAY_MS = 1_100;
+
+/**
+ * Whether a device's operational state agrees with its flags (RFC 2863 as Linux derives it):
+ * `true`, `false`, or `'unknown'` for `UNKNOWN` on a device with a carrier, which a veth or
+ * bridge shows both before linkwatch has run and for good when its carrier never changed after
+ * it came up (a bridge brought up with its ports already forwarding).
+ */
+function operstateSettled(l: LinkInfo): boolean | 'unknown' {
   if (!l.up) return l.operstate === 'DOWN';
-  return l.lowerUp ? l.operstate === 'UP' || l.operstate === 'UNKNOWN' : l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN';
+  if (!l.lowerUp) return l.operstate === 'DOWN' || l.operstate === 'LOWERLAYERDOWN';
+  if (l.operstate === 'UP') return true;
+  if (l.operstate !== 'UNKNOWN') return false;
+  return CARRIER_KINDS.has(l.kind) ? 'unknown' : true;
 }
+
+/** Kinds whose drivers manage the carrier, so that linkwatch can turn them from `UNKNOWN` to `UP`. */
+const CARRIER_KINDS: ReadonlySet<string> = new Set(['veth', 'bridge']);
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -146,6 +160,8 @@ export class LinuxHost implements Host {
   private readonly netnsDelTimeoutMs: number;
   private readonly directSysctl: boolean;
   private readonly metas = new Map<string, NetnsMeta>();
+  /** veth pairs this host created: `netns\0name` → where the peer went, for {@link LinuxHost.linkGet}. */
+  private readonly vethPeers = new Map<string, { readonly netns: string; readonly name: string }>();
 
   constructor(options: LinuxHostOptions = {}) {
     this.runner = options.runner ?? spawnCommand;
@@ -378,6 +394,10 @@ export class LinuxHost implements Host {
     this.check(netns);
     if (o.kind === 'veth' && o.peer.netns !== undefined) this.check(o.peer.netns);
     await this.ip(netns, linkAddArgs(o));
+    if (o.kind === 'veth' && o.peer.netns !== undefined && o.peer.netns !== netns) {
+      this.vethPeers.set(`${netns}\0${o.name}`, { netns: o.peer.netns, name: o.peer.name });
+      this.vethPeers.set(`${o.peer.netns}\0${o.peer.name}`, { netns, name: o.name });
+    }
     if (this.txChecksumOffload || !CHECKSUM_KINDS.has(o.kind)) return;
     try {
       await Promise.all([
@@ -422,20 +442,66 @@ export class LinuxHost implements Host {
   }
 
   /**
+   * `ip -d -j link show dev NAME`; `undefined` when the namespace has no such device
+   * (`Device "NAME" does not exist.`).
+   *
+   * @remarks A veth whose peer lives in another namespace shows only that namespace's id
+   * (`link_netnsid`). For a pair this host created, the namespace it put the peer in is taken
+   * when that namespace still has the peer (its name at the ifindex the id points to);
+   * otherwise `ip -j netns list-id` names it, which opens every namespace under `/run/netns`
+   * and so is slow on a node with many pods.
+   */
+  async linkGet(netns: string, name: string): Promise<LinkInfo | undefined> {
+    const records = await this.linkRecords(netns, name);
+    if (records === undefined) return undefined;
+    const rec = records[0] as Record<string, unknown> | undefined;
+    const nsid = rec?.['link_netnsid'];
+    if (rec === undefined || typeof nsid !== 'number') return parseIpLinkJson(records, new Map())[0];
+    const created = this.vethPeers.get(`${netns}\0${name}`);
+    if (created !== undefined) {
+      const peer = (await this.linkRecords(created.netns, created.name).catch(() => undefined))?.[0] as Record<string, unknown> | undefined;
+      if (peer !== undefined && peer['ifindex'] === rec['link_index'] && peer['link_index'] === rec['ifindex']) {
+        return parseIpLinkJson(records, new Map([[nsid, created.netns]]))[0];
+      }
+    }
+    return parseIpLinkJson(records, parseNetnsIdJson(JSON.parse(await this.ip(netns, [['netns', 'list-id']], ['-j']))))[0];
+  }
+
+  /** The `ip -d -j link show dev NAME` records, `undefined` when there is no such device. */
+  private async linkRecords(netns: string, name: string): Promise<unknown[] | undefined> {
+    let out;
+    try {
+      out = await this.ip(netns, [['link', 'show', 'dev', checkIfname(name)]], ['-d', '-j']);
+    } catch (e) {
+      if (isKnetError(e) && /^Device ".*" does not exist\.$/.test(e.message)) return undefined;
+      throw e;
+    }
+    const records: unknown = JSON.parse(out);
+    return Array.isArray(records) ? records : [];
+  }
+
+  /**
    * Waits until the operational state of every device in the namespace agrees with its flags.
    *
    * @remarks
    * The kernel sets a device's carrier (`LOWER_UP`) at once but derives `operstate` in
    * linkwatch, which batches non-urgent events and may run up to a second later
    * (net/core/link_watch.c): right after a bridge gets its first forwarding port, `ip link`
-   * shows `LOWER_UP` with `state DOWN`. SimHost's state is always settled; call this before
-   * comparing the two.
+   * shows `LOWER_UP` with `state DOWN`. A device with a carrier in state `UNKNOWN` is settled
+   * once linkwatch had its second to change that (lo and vxlan stay `UNKNOWN`, and so does a
+   * bridge whose carrier never changed after it came up). SimHost's state is always settled;
+   * call this before comparing the two.
    * @throws `EBUSY` when the states have not settled within `timeoutMs` (default 3,000).
    */
   async settle(netns: string, timeoutMs = 3_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
+    const start = Date.now();
+    const deadline = start + timeoutMs;
     for (;;) {
-      const unsettled = (await this.linkList(netns)).filter((l) => !operstateSettled(l));
+      const waited = Date.now() - start >= LINKWATCH_DELAY_MS;
+      const unsettled = (await this.linkList(netns)).filter((l) => {
+        const s = operstateSettled(l);
+        return s === false || (s === 'unknown' && !waited);
+      });
       if (unsettled.length === 0) return;
       if (Date.now() > deadline) {
         throw new KnetError('EBUSY', `operstate of ${unsettled.map((l) => `${l.name} (${l.operstate})`).join(', ')} did not settle in ${timeoutMs} ms`, {
