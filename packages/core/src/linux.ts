@@ -26,8 +26,10 @@ export type {
 export { cleanupNamespaces } from './host/linux/cleanup-namespaces.js';
 export type { CleanupNamespacesOptions } from './host/linux/cleanup-namespaces.js';
 export { spawnCommand } from './host/linux/command-runner.js';
-export { createResidentRunner, commandNetns } from './host/linux/resident-runner.js';
-export type { ResidentRunner, ResidentRunnerOptions } from './host/linux/resident-runner.js';
+export { createResidentRunner, createHelperSpares, commandNetns } from './host/linux/resident-runner.js';
+export { createFlockHelper } from './ipam/flock-helper.js';
+export type { FlockHelper, FlockHold } from './ipam/flock-helper.js';
+export type { ResidentRunner, ResidentRunnerOptions, HelperSpares } from './host/linux/resident-runner.js';
 export type { CommandRunner, CommandResult, CommandOptions } from './host/linux/command-runner.js';
 export { commandError, errnoFromMessage } from './host/linux/command-error.js';
 export type { CommandErrorContext } from './host/linux/command-error.js';

@@ -34,6 +34,7 @@ describe('createKubenetPlugin', () => {
       ['linkList', N1],
       ['sysctlSet', N1, 'net.bridge.bridge-nf-call-iptables', '1'],
       ['linkAdd', N1, { kind: 'bridge', name: 'cbr0', mtu: 1500 }],
+      ['linkGet', N1, 'cbr0'],
       ['sysctlSet', N1, 'net.ipv6.conf.cbr0.accept_ra', '0'],
       ['linkSet', N1, 'cbr0', { up: true }],
       ['addrList', N1],

@@ -106,8 +106,8 @@ export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugi
     const pod = await openPod(a);
     const store = options.ipamStore(conf.ipam);
 
-    await ensureBridge(host, hostNs, { name: conf.bridge, ...(conf.mtu !== undefined ? { mtu: conf.mtu } : {}), promisc: conf.promiscMode });
-    const bridgeMac = (await host.linkGet(hostNs, conf.bridge))?.mac;
+    const br = await ensureBridge(host, hostNs, { name: conf.bridge, ...(conf.mtu !== undefined ? { mtu: conf.mtu } : {}), promisc: conf.promiscMode });
+    const bridgeMac = br.mac;
     const hostVeth = await setupVeth(host, {
       podNetns: pod,
       ifname: a.ifname,

@@ -1,6 +1,7 @@
 import { KnetError, isKnetError } from '../errors/knet-error.js';
 import type { Host } from '../host/host.js';
 import type { Mac } from '../ip/mac.js';
+import type { LinkInfo } from '../host/types.js';
 
 /**
  * Runs a write whose failure the real plugins ignore (`_, _ = sysctl.Sysctl(...)`): a
@@ -28,22 +29,29 @@ export interface EnsureBridgeOptions {
  * link of another kind is not), `promisc` if asked, `accept_ra=0`, up.
  *
  * @remarks Linux equivalent: `ip link add NAME [mtu M] type bridge; ip link set NAME promisc on;
- * sysctl net.ipv6.conf.NAME.accept_ra=0; ip link set NAME up`.
+ * sysctl net.ipv6.conf.NAME.accept_ra=0; ip link set NAME up`. Returns the bridge as read
+ * after it was created or found, before promisc and up (its MAC is the one the bridge plugin
+ * later pins).
  * @throws KnetError `EEXIST` `"<name>" already exists but is not a bridge`, or the Host's error.
  * @see containernetworking/plugins plugins/main/bridge/bridge.go `ensureBridge`, `setupBridge`
  */
-export async function ensureBridge(host: Host, netns: string, options: EnsureBridgeOptions): Promise<void> {
+export async function ensureBridge(host: Host, netns: string, options: EnsureBridgeOptions): Promise<LinkInfo> {
   const { name } = options;
+  let created = true;
   try {
     await host.linkAdd(netns, { kind: 'bridge', name, ...(options.mtu !== undefined ? { mtu: options.mtu } : {}) });
   } catch (e) {
     if (!isKnetError(e, 'EEXIST')) throw e;
-    const existing = await host.linkGet(netns, name);
-    if (existing?.kind !== 'bridge') throw new KnetError('EEXIST', `"${name}" already exists but is not a bridge`, { netns, dev: name });
+    created = false;
   }
+  // bridge.go's bridgeByName: the bridge as it is before promisc and up.
+  const br = await host.linkGet(netns, name);
+  if (br === undefined) throw new KnetError('ENODEV', `Cannot find device "${name}"`, { netns, dev: name });
+  if (!created && br.kind !== 'bridge') throw new KnetError('EEXIST', `"${name}" already exists but is not a bridge`, { netns, dev: name });
   if (options.promisc === true) await host.linkSet(netns, name, { promisc: true });
   await bestEffort(host.sysctlSet(netns, `net.ipv6.conf.${name}.accept_ra`, '0'));
   await host.linkSet(netns, name, { up: true });
+  return br;
 }
 
 /**

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { constants as fsc, createReadStream, openSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { appendFileSync, closeSync, constants as fsc, fstatSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir, readdir, rm, symlink, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { KnetError } from '../errors/knet-error.js';
+import { CNI_AGENT_REPLY_SLOTS } from './cni-agent-slots.js';
 import { CNI_ERROR_CODES } from './cni-error.js';
 
 /** Where agents live unless told otherwise (`KNET_CNI_AGENT_DIR` overrides it for the launcher too). */
@@ -41,7 +42,7 @@ export interface CniAgent {
   close(): Promise<void>;
 }
 
-const REQUEST_RE = /^(\d+) (fd|file|none) (fd|fifo)$/;
+const REQUEST_RE = /^(\d+) (fd|file|none) (fd|fifo)(?: (\d+))?$/;
 
 function isAlive(pid: number): boolean {
   try {
@@ -52,18 +53,37 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function readAll(path: string): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const c of createReadStream(path)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+/**
+ * Reads a pipe (the launcher's standard input, reopened through `/proc/PID/fd/0`) to its end,
+ * driven by the event loop (a regular file is read at once).
+ */
+function readAll(path: string): Promise<Uint8Array> {
+  const fd = openSync(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  if (!fstatSync(fd).isFIFO()) {
+    try {
+      return Promise.resolve(readFileSync(fd));
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const sock = new Socket({ fd, readable: true, writable: false });
+    sock.on('data', (c: Buffer) => chunks.push(c));
+    sock.on('end', () => {
+      sock.destroy();
+      resolve(Buffer.concat(chunks));
+    });
+    sock.on('error', reject);
+  });
 }
 
 /** Opens a FIFO for writing once its reader is there (`ENXIO` until then), for up to `ms`. */
-async function openFifoForWriting(path: string, ms: number): Promise<Awaited<ReturnType<typeof open>>> {
+async function openFifoForWriting(path: string, ms: number): Promise<number> {
   const deadline = Date.now() + ms;
   for (;;) {
     try {
-      return await open(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
+      return openSync(path, fsc.O_WRONLY | fsc.O_NONBLOCK);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENXIO' || Date.now() > deadline) throw e;
       await new Promise((r) => setTimeout(r, 1));
@@ -72,11 +92,11 @@ async function openFifoForWriting(path: string, ms: number): Promise<Awaited<Ret
 }
 
 /** Writes all of `data` to a non-blocking descriptor, waiting while the pipe is full. */
-async function writeFully(fh: Awaited<ReturnType<typeof open>>, data: Buffer): Promise<void> {
+async function writeFully(fd: number, data: Buffer): Promise<void> {
   let off = 0;
   while (off < data.length) {
     try {
-      off += (await fh.write(data, off)).bytesWritten;
+      off += writeSync(fd, data, off);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
       await new Promise((r) => setTimeout(r, 1));
@@ -97,9 +117,11 @@ async function writeFully(fh: Awaited<ReturnType<typeof open>>, data: Buffer): P
  * Protocol, all in `BASE/NAME.PID/` (mode 0700, root's): `netns` is a symbolic link to
  * `/proc/PID/ns/net`, so the launcher uses the agent of its own network namespace only
  * (`[ /proc/self/ns/net -ef DIR/netns ]`, which also fails once the agent is gone);
- * `requests` is a FIFO. The launcher creates the FIFO `reply.LPID` (LPID: its PID), writes
- * `LPID IN OUT\n` to `requests` (one write below `PIPE_BUF`, so requests never mix), and reads
- * the reply. The agent reads the launcher's environment from `/proc/LPID/environ`; standard
+ * `requests` is a FIFO. The launcher claims a reply FIFO `fifo.N` (N below
+ * {@link CNI_AGENT_REPLY_SLOTS}) by creating `claim.N` with its PID under the shell's
+ * `noclobber` (`O_EXCL`), or else creates the FIFO `reply.LPID` (LPID: its PID); it writes
+ * `LPID IN OUT [N]\n` to `requests` (one write below `PIPE_BUF`, so requests never mix), and
+ * reads the reply. The agent frees `claim.N` once launcher LPID has exited. The agent reads the launcher's environment from `/proc/LPID/environ`; standard
  * input from `/proc/LPID/fd/0` (IN `fd`: a pipe), from `in.LPID` (IN `file`: the launcher
  * copied it), or not at all (`none`); it writes standard output to `/proc/LPID/fd/1` (OUT `fd`:
  * a pipe) or after the status line (OUT `fifo`), and standard error to `/proc/LPID/fd/2`; the
@@ -129,8 +151,33 @@ export async function startCniAgent(options: CniAgentOptions): Promise<CniAgent>
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { mode: 0o700 });
   const fifo = join(dir, 'requests');
-  const made = spawnSync('mkfifo', ['-m', '600', fifo], { encoding: 'utf8' });
+  const slots = Array.from({ length: CNI_AGENT_REPLY_SLOTS }, (_, i) => join(dir, `fifo.${i}`));
+  const made = spawnSync('mkfifo', ['-m', '600', fifo, ...slots], { encoding: 'utf8' });
   if (made.status !== 0) throw new KnetError('EIO', `mkfifo ${fifo}: ${made.stderr.trim() || made.error?.message || 'failed'}`, { path: fifo });
+  /** Frees the slots whose launcher has exited (`claim.N` holds its PID). */
+  const sweepClaims = (): void => {
+    for (let i = 0; i < CNI_AGENT_REPLY_SLOTS; i++) {
+      const claim = join(dir, `claim.${i}`);
+      let text: string;
+      let age: number;
+      try {
+        text = readFileSync(claim, 'utf8');
+        age = Date.now() - statSync(claim).mtimeMs;
+      } catch {
+        continue;
+      }
+      const owner = Number(text);
+      // An empty claim is being written (created, then the PID): only an old one is stale.
+      const stale = text === '' ? age > 10_000 : !(Number.isInteger(owner) && owner > 0 && isAlive(owner));
+      if (stale) {
+        try {
+          unlinkSync(claim);
+        } catch {
+          // freed meanwhile
+        }
+      }
+    }
+  };
   // O_RDWR: the FIFO never reports end-of-file when a launcher closes it, and opening does not block.
   const sock = new Socket({ fd: openSync(fifo, fsc.O_RDWR | fsc.O_NONBLOCK), readable: true, writable: false });
   const inFlight = new Set<Promise<void>>();
@@ -143,12 +190,19 @@ export async function startCniAgent(options: CniAgentOptions): Promise<CniAgent>
     }
     const pid = Number(m[1]);
     const [inMode, outMode] = [m[2]!, m[3]!];
-    const replyPath = join(dir, `reply.${pid}`);
+    const slot = m[4] === undefined ? undefined : Number(m[4]);
+    if (slot !== undefined && slot >= CNI_AGENT_REPLY_SLOTS) {
+      onError(`request for reply slot ${slot}, which does not exist`);
+      return;
+    }
+    const replyPath = join(dir, slot === undefined ? `reply.${pid}` : `fifo.${slot}`);
     let stdout = '';
     let stderr = '';
     let code: number;
     try {
-      const environ = await readFile(`/proc/${pid}/environ`, 'utf8');
+      // Small files, read at once: a hop through libuv's thread pool can wait for a CPU for
+      // milliseconds on a busy node.
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8');
       const env: Record<string, string> = {};
       for (const kv of environ.split('\0')) {
         const eq = kv.indexOf('=');
@@ -159,7 +213,7 @@ export async function startCniAgent(options: CniAgentOptions): Promise<CniAgent>
         env,
         stdin: async () => {
           if (inMode === 'fd') return readAll(`/proc/${pid}/fd/0`);
-          if (inMode === 'file') return readFile(inFile);
+          if (inMode === 'file') return readFileSync(inFile);
           return new Uint8Array();
         },
         stdout: (t) => {
@@ -169,21 +223,34 @@ export async function startCniAgent(options: CniAgentOptions): Promise<CniAgent>
           stderr += t;
         },
       });
-      if (inMode === 'file') await unlink(inFile).catch(() => undefined);
+      if (inMode === 'file') {
+        try {
+          unlinkSync(inFile);
+        } catch {
+          // already gone
+        }
+      }
     } catch (e) {
       // The launcher must not hang: answer with the spec's JSON error, as a plugin would.
       code = 1;
       stdout = `${JSON.stringify({ cniVersion: '1.1.0', code: CNI_ERROR_CODES.ErrInternal, msg: `${options.name} agent: ${(e as Error).message}` })}\n`;
     }
     try {
-      if (stderr !== '') await writeFile(`/proc/${pid}/fd/2`, stderr, { flag: 'a' });
-      if (outMode === 'fd' && stdout !== '') await writeFile(`/proc/${pid}/fd/1`, stdout, { flag: 'a' });
+      if (stderr !== '') appendFileSync(`/proc/${pid}/fd/2`, stderr);
+      if (outMode === 'fd' && stdout !== '') appendFileSync(`/proc/${pid}/fd/1`, stdout);
       const reply = await openFifoForWriting(replyPath, 10_000);
       try {
-        await unlink(replyPath).catch(() => undefined);
+        // A launcher's own FIFO goes now (it has it open); a slot's FIFO stays for the next one.
+        if (slot === undefined) {
+          try {
+            unlinkSync(replyPath);
+          } catch {
+            // the launcher's own cleanup got there first
+          }
+        }
         await writeFully(reply, Buffer.from(`${code}\n${outMode === 'fifo' ? stdout : ''}`));
       } finally {
-        await reply.close();
+        closeSync(reply);
       }
     } catch (e) {
       onError(`cannot answer launcher ${pid}: ${(e as Error).message}`);
@@ -202,6 +269,8 @@ export async function startCniAgent(options: CniAgentOptions): Promise<CniAgent>
         inFlight.delete(p);
         options.afterServe?.();
       });
+      // Slots of launchers that have exited since are free again.
+      setImmediate(sweepClaims);
       inFlight.add(p);
     }
   });

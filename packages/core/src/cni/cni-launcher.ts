@@ -1,4 +1,5 @@
 import { KnetError } from '../errors/knet-error.js';
+import { CNI_AGENT_REPLY_SLOTS } from './cni-agent-slots.js';
 
 /** Options of {@link cniLauncherScript}. */
 export interface CniLauncherOptions {
@@ -21,9 +22,10 @@ function shWord(s: string): string {
 /**
  * The text of a CNI plugin launcher: a POSIX shell script that a CNI runtime executes as the
  * plugin. When an agent of the plugin serves the launcher's network namespace
- * ({@link startCniAgent}), the launcher hands the invocation over and exits with the agent's
- * status, having started at most three small programs (`mkfifo`, and `cat` where standard input
- * or output is not a pipe); otherwise it runs the plugin itself with Node.js (`exec node ENTRY`),
+ * (`startCniAgent`), the launcher hands the invocation over and exits with the agent's status,
+ * having started no program at all where standard input and output are pipes (as Go runtimes
+ * give them), else `cat` for each that is not (and `mkfifo` when all of the agent's reply FIFOs
+ * are taken); otherwise it runs the plugin itself with Node.js (`exec node ENTRY`),
  * so that it works, more slowly, with no agent at all.
  *
  * @remarks If the agent ends in the middle of an invocation, the launcher reports the spec's
@@ -50,16 +52,27 @@ export function cniLauncherScript(options: CniLauncherOptions): string {
 agents=\${KNET_CNI_AGENT_DIR:-/run/knet/cni}
 for d in "$agents"/${name}.*; do
   [ /proc/self/ns/net -ef "$d/netns" ] && [ -p "$d/requests" ] || continue
-  r="$d/reply.$$"
-  [ -e "$r" ] && rm -f "$r"
-  mkfifo -m 600 "$r" || break
+  # A reply FIFO: a free slot of the agent's (claim.N made with O_EXCL), else one of our own.
+  slot=
+  set -C
+  for i in ${Array.from({ length: CNI_AGENT_REPLY_SLOTS }, (_, i) => i).join(' ')}; do
+    if { printf '%s' "$$" > "$d/claim.$i"; } 2>/dev/null; then slot=$i; break; fi
+  done
+  set +C
+  if [ -n "$slot" ]; then
+    r="$d/fifo.$slot"
+  else
+    r="$d/reply.$$"
+    [ -e "$r" ] && rm -f "$r"
+    mkfifo -m 600 "$r" || break
+  fi
   case "\${CNI_COMMAND:-}" in
     ADD|DEL|CHECK|GC|STATUS)
       if [ -p /dev/stdin ]; then in=fd; else in=file; cat > "$d/in.$$" || break; fi ;;
     *) in=none ;;
   esac
   if [ -p /dev/stdout ]; then out=fd; else out=fifo; fi
-  printf '%s %s %s\\n' "$$" "$in" "$out" > "$d/requests" || break
+  printf '%s %s %s%s\\n' "$$" "$in" "$out" "\${slot:+ $slot}" > "$d/requests" || break
   rc=
   if [ "$out" = fd ]; then
     read -r rc < "$r"
@@ -71,7 +84,7 @@ for d in "$agents"/${name}.*; do
   esac
   exit "$rc"
 done
-[ -n "\${r:-}" ] && [ -p "$r" ] && rm -f "$r"
+[ -n "\${r:-}" ] && [ -z "\${slot:-}" ] && [ -p "$r" ] && rm -f "$r"
 exec ${node} ${entry}
 `;
 }

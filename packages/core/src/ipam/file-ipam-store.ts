@@ -15,10 +15,13 @@ import type { IpamReservation, IpamStore } from './ipam-store.js';
  * - `lockfile`: `<dir>/lock.knet` created with `O_CREAT|O_EXCL` and holding the owner's pid;
  *   a file left by a dead process is taken over. Excludes knet processes only.
  * - `auto` (default): `flock` when `flock(1)` is installed, else `lockfile`.
+ * - `held`: the caller holds the `flock(2)` on `<dir>/lock` for as long as it uses the store (an
+ *   agent that takes it before an invocation, see `FlockHelper`); `lock()` only keeps the store
+ *   from being entered twice.
  *
  * @see docs/decisions/0004-host-local-lock-through-flock1.md
  */
-export type FileIpamLocking = 'flock' | 'lockfile' | 'auto';
+export type FileIpamLocking = 'flock' | 'lockfile' | 'auto' | 'held';
 
 /** Options of {@link FileIpamStore}. */
 export interface FileIpamStoreOptions {
@@ -91,11 +94,12 @@ export class FileIpamStore implements IpamStore {
   /** `<dataDir>/<network>`. */
   readonly dir: string;
   /** The lock this store takes (`auto` resolved). */
-  readonly locking: 'flock' | 'lockfile';
+  readonly locking: 'flock' | 'lockfile' | 'held';
   private readonly flock: string | undefined;
   private readonly lockTimeoutMs: number | undefined;
   private lockFd: number | undefined;
   private lockFileHeld = false;
+  private heldEntered = false;
 
   /**
    * Opens (creating it if needed) the store of `network`.
@@ -106,13 +110,13 @@ export class FileIpamStore implements IpamStore {
   constructor(network: string, options: FileIpamStoreOptions = {}) {
     this.dir = join(options.dataDir ?? DEFAULT_HOST_LOCAL_DATA_DIR, network);
     const mode = options.locking ?? 'auto';
-    this.flock = mode === 'lockfile' ? undefined : findFlockCommand();
+    this.flock = mode === 'lockfile' || mode === 'held' ? undefined : findFlockCommand();
     if (mode === 'flock' && this.flock === undefined) {
       throw new KnetError('EOPNOTSUPP', 'flock(1) is not installed: knet needs it to share host-local state with the reference plugin', {
         candidates: FLOCK_CANDIDATES,
       });
     }
-    this.locking = this.flock === undefined ? 'lockfile' : 'flock';
+    this.locking = mode === 'held' ? 'held' : this.flock === undefined ? 'lockfile' : 'flock';
     this.lockTimeoutMs = options.lockTimeoutMs;
     try {
       mkdirSync(this.dir, { recursive: true, mode: 0o755 });
@@ -129,8 +133,9 @@ export class FileIpamStore implements IpamStore {
    * (`details.reason: 'lock-timeout'`); `EIO` when the lock cannot be taken.
    */
   lock(): void {
-    if (this.lockFd !== undefined || this.lockFileHeld) throw new KnetError('EBUSY', 'host-local store lock is already held', { dir: this.dir });
-    if (this.flock !== undefined) this.lockFlock(this.flock);
+    if (this.lockFd !== undefined || this.lockFileHeld || this.heldEntered) throw new KnetError('EBUSY', 'host-local store lock is already held', { dir: this.dir });
+    if (this.locking === 'held') this.heldEntered = true;
+    else if (this.flock !== undefined) this.lockFlock(this.flock);
     else this.lockLockfile();
   }
 
@@ -190,6 +195,7 @@ export class FileIpamStore implements IpamStore {
 
   /** Releases the lock (closing the locked descriptor, or removing the lock file). */
   unlock(): void {
+    this.heldEntered = false;
     if (this.lockFd !== undefined) {
       closeSync(this.lockFd);
       this.lockFd = undefined;

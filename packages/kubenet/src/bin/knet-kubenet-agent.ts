@@ -15,8 +15,19 @@
 import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cniLauncherScript, runCniPlugin, toCniError } from '@knet/core';
-import { commandNetns, createResidentRunner, isOwnNetns, startCniAgent, type CommandRunner } from '@knet/core/linux';
+import { cniLauncherScript, runCniPlugin, toCniError, type CniPluginConf } from '@knet/core';
+import {
+  commandNetns,
+  createFlockHelper,
+  createHelperSpares,
+  createResidentRunner,
+  FileIpamStore,
+  isOwnNetns,
+  startCniAgent,
+  type CommandRunner,
+  type FlockHold,
+} from '@knet/core/linux';
+import { parseKubenetCniConf } from '../cni/kubenet-cni-conf.js';
 import { resolveKnetNetns } from '../cni/resolve-knet-netns.js';
 import { createKubenetLinuxPlugin } from './linux-plugin.js';
 
@@ -56,17 +67,59 @@ try {
   fail(toCniError(e).message);
 }
 
-// The node's helpers stay for the agent's lifetime; each invocation's pod gets its own, ended after it.
+/** Commands that take host-local's lock. */
+const LOCKING_COMMANDS: ReadonlySet<string> = new Set(['ADD', 'DEL', 'CHECK', 'GC']);
+
+/** The pod's namespace name, when it has one this host can use (else the plugin reports it). */
+function podNetnsOf(path: string | undefined): string | undefined {
+  try {
+    return path === undefined || path === '' ? undefined : resolveKnetNetns(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** host-local's lock file for the configuration on stdin, when it parses (else the plugin reports it). */
+function ipamLockOf(stdin: Uint8Array, cniArgs: string | undefined): string | undefined {
+  try {
+    const ipam = parseKubenetCniConf(JSON.parse(new TextDecoder().decode(stdin)) as CniPluginConf, cniArgs ?? '').ipam;
+    return join(new FileIpamStore(ipam.name, { dataDir: ipam.dataDir, locking: 'held' }).dir, 'lock');
+  } catch {
+    return undefined;
+  }
+}
+
+// The node's helpers stay for the agent's lifetime; each invocation's pod gets its own, ended
+// after it, from processes started while the agent was idle.
 const nodeRunner = createResidentRunner();
+const spares = createHelperSpares(2);
+spares.refill();
+const locks = createFlockHelper();
 const agent = await startCniAgent({
   name: 'knet-kubenet',
+  afterServe: () => setImmediate(() => spares.refill()),
   serve: async (io) => {
-    const podRunner = createResidentRunner();
+    const podRunner = createResidentRunner({ spares });
     const runner: CommandRunner = (file, argv, opts) => (commandNetns(file, argv) === hostNetns ? nodeRunner : podRunner)(file, argv, opts);
+    const command = io.env['CNI_COMMAND'] ?? '';
+    // The pod's helpers start while the configuration is read and host-local's lock is taken.
+    const pod = command === 'ADD' ? podNetnsOf(io.env['CNI_NETNS']) : undefined;
+    if (pod !== undefined) podRunner.prepare(pod);
+    let stdin: Uint8Array | undefined;
+    let hold: FlockHold | undefined;
     try {
-      return await runCniPlugin(createKubenetLinuxPlugin({ runner, hostNetns }), { ...io, isOwnNetns });
+      if (LOCKING_COMMANDS.has(command)) {
+        stdin = await io.stdin();
+        // host-local's lock, taken here without stopping the agent, held for the invocation.
+        const lock = ipamLockOf(stdin, io.env['CNI_ARGS']);
+        if (lock !== undefined) hold = await locks.lock(lock);
+      }
+      const read = stdin;
+      const plugin = createKubenetLinuxPlugin({ runner, hostNetns, ...(hold !== undefined ? { ipamLocking: 'held' as const } : {}) });
+      return await runCniPlugin(plugin, { ...io, ...(read !== undefined ? { stdin: () => read } : {}), isOwnNetns });
     } finally {
-      // After the reply is on its way: the pod's helpers end on their own.
+      // Both end while the reply is on its way (the next holder of the lock waits for the release).
+      void hold?.release();
       void podRunner.close();
     }
   },
@@ -78,7 +131,7 @@ async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
   await agent.close();
-  await nodeRunner.close();
+  await Promise.all([nodeRunner.close(), spares.close(), locks.close()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void stop());

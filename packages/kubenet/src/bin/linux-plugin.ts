@@ -19,6 +19,8 @@ export interface KubenetLinuxPluginOptions {
   readonly runner?: CommandRunner;
   /** The name of the node's namespace, when already known (default: looked up from `/proc/self/ns/net`). */
   readonly hostNetns?: string;
+  /** `held`: the caller holds host-local's lock around the invocation (see `createFlockHelper`). */
+  readonly ipamLocking?: 'held';
 }
 
 /** `knet-kubenet` on LinuxHost, with host-local's state on disk in the reference format. */
@@ -28,7 +30,7 @@ export function createKubenetLinuxPlugin(options: KubenetLinuxPluginOptions = {}
     host: createLinuxHost({ txChecksumOffload: true, ...(options.runner !== undefined ? { runner: options.runner } : {}) }),
     hostNetns: options.hostNetns ?? (() => resolveKnetNetns('/proc/self/ns/net') ?? ''),
     podNetns: (path) => resolveKnetNetns(path),
-    ipamStore: (c) => new FileIpamStore(c.name, { dataDir: c.dataDir, lockTimeoutMs: LOCK_TIMEOUT_MS }),
+    ipamStore: (c) => new FileIpamStore(c.name, { dataDir: c.dataDir, lockTimeoutMs: LOCK_TIMEOUT_MS, ...(options.ipamLocking !== undefined ? { locking: options.ipamLocking } : {}) }),
     about: `CNI plugin knet-kubenet v${pkg.version}`,
   });
 }

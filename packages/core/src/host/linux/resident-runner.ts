@@ -11,12 +11,16 @@ export interface ResidentRunner extends CommandRunner {
   close(): Promise<void>;
   /** The helpers running now, as `TOOL NS [GLOBAL...]` and `sh NS` (for tests and diagnostics). */
   helpers(): string[];
+  /** Starts the helpers of `netns` now, ahead of its first command (they start in parallel with other work). */
+  prepare(netns: string): void;
 }
 
 /** Options of {@link createResidentRunner}. */
 export interface ResidentRunnerOptions {
   /** Runs what no helper can (commands with input other than a batch, other programs). Default {@link spawnCommand}. */
   readonly fallback?: CommandRunner;
+  /** Processes started ahead of need, for namespace groups (see {@link createHelperSpares}). */
+  readonly spares?: HelperSpares;
 }
 
 const SENTINEL_PREFIX = 'knet-sentinel-';
@@ -61,9 +65,9 @@ type LineOutcome = { readonly stdout: string; readonly stderr: string } | { read
  * sentinel line, an unknown object, whose error message on standard error marks the end of
  * the line.
  *
- * @remarks The tool's standard output is line-buffered (`stdbuf -oL`) and everything it prints
- * ends with a newline, so a line's output is in the output pipe before the sentinel's message
- * is written to the error pipe. Polling is level-triggered: when the message is read, the
+ * @remarks The tool's standard output is line-buffered (`stdbuf -oL`; with `-j` iproute2 flushes
+ * each command's output itself) and everything it prints ends with a newline, so a line's output
+ * is in the output pipe before the sentinel's message is written to the error pipe. Polling is level-triggered: when the message is read, the
  * output is readable in the same poll, and is read before callbacks of `setImmediate` run, so
  * the line is completed there.
  */
@@ -205,11 +209,28 @@ function shQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `sysctl -q -w PATH=VALUE` with a `/`-separated key, as LinuxHost writes one sysctl. */
+const SYSCTL_WRITE_RE = /^([a-z0-9_]+(?:\/[A-Za-z0-9_.:@+-]+)+)=([^\n\0]*)$/;
+
 /**
- * A shell inside a namespace (started by `ip netns exec NS`), which runs each command as
- * `ip netns exec NS COMMAND` would (the same namespaces, environment and mounts) without
- * starting `ip netns exec` again. A NUL byte and the exit status mark the end of a command's
- * output on both streams.
+ * The shell text for a command. `sysctl -q -w PATH=VALUE` (one key, as a path) is first tried as
+ * what sysctl(8) does, `VALUE` and a newline written to `/proc/sys/PATH`, by the shell itself
+ * (no program started); if that fails the real `sysctl` runs, so that a failure has sysctl's own
+ * message and status (a write the kernel refused changed nothing).
+ */
+function shellCommand(command: readonly string[]): string {
+  const plain = command.map(shQuote).join(' ');
+  if (command.length !== 4 || command[0] !== 'sysctl' || command[1] !== '-q' || command[2] !== '-w') return plain;
+  const m = SYSCTL_WRITE_RE.exec(command[3]!);
+  if (m === null || m[1]!.split('/').includes('..')) return plain;
+  return `{ printf '%s\\n' ${shQuote(m[2]!)} > ${shQuote(`/proc/sys/${m[1]!}`)}; } 2>/dev/null || ${plain}`;
+}
+
+/**
+ * A shell inside a namespace's network namespace, which runs each command as
+ * `ip netns exec NS COMMAND` would for the programs in {@link SHELL_PROGRAMS} (the same network
+ * namespace and environment) without starting `ip netns exec` again. A NUL byte and the exit
+ * status mark the end of a command's output on both streams.
  */
 class ShellChannel {
   private readonly queue = new Queue();
@@ -284,7 +305,7 @@ class ShellChannel {
           else resolve(r);
           done();
         };
-        this.input.write(`${command.map(shQuote).join(' ')} </dev/null; printf '\\000knet-done %d\\n' "$?"; printf '\\000knet-done\\n' >&2\n`);
+        this.input.write(`${shellCommand(command)} </dev/null; printf '\\000knet-done %d\\n' "$?"; printf '\\000knet-done\\n' >&2\n`);
       });
     });
   }
@@ -295,18 +316,23 @@ class Proc {
   readonly child: ChildProcess;
   readonly closed: Promise<void>;
   exited = false;
+  /** Called once, when the process has ended (`error`: why it could not start). */
+  onExit: (code: number | null, error?: string) => void;
 
-  constructor(file: string, args: readonly string[], extraPipes: number, onExit: (code: number | null, error?: string) => void) {
+  constructor(file: string, args: readonly string[], extraPipes: number, onExit: (code: number | null, error?: string) => void = () => undefined) {
+    this.onExit = onExit;
     this.child = spawn(file, [...args], { env: commandEnv(), stdio: ['pipe', 'pipe', 'pipe', ...Array<'pipe'>(extraPipes).fill('pipe')] });
     this.closed = new Promise((resolve) => {
       this.child.on('error', (e: NodeJS.ErrnoException) => {
+        if (this.exited) return;
         this.exited = true;
-        onExit(null, `${file}: ${e.code === 'ENOENT' ? 'command not found' : e.message}\n`);
+        this.onExit(null, `${file}: ${e.code === 'ENOENT' ? 'command not found' : e.message}\n`);
         resolve();
       });
       this.child.on('close', (code) => {
+        if (this.exited) return;
         this.exited = true;
-        onExit(code);
+        this.onExit(code);
         resolve();
       });
     });
@@ -323,7 +349,68 @@ class Proc {
   }
 }
 
-/** `TOOL -n NS [GLOBAL...] -force -batch -` on its own (output line-buffered by `stdbuf`). */
+/**
+ * The programs that `ip netns exec NS PROGRAM` runs in a namespace's shell: they reach the
+ * namespace through /proc/sys and sockets only, so the shell needs no mount namespace of its own
+ * (`ip netns exec` gives each program a private /sys for the namespace). Others run as usual.
+ */
+const SHELL_PROGRAMS: ReadonlySet<string> = new Set(['sysctl', 'ethtool']);
+
+/** Pipes a namespace group needs besides standard input, output and error. */
+const GROUP_EXTRA_PIPES = 3;
+
+/**
+ * Shells started ahead of need, each waiting for one line to `eval` (read a byte at a time by
+ * `read`, so nothing after the line is consumed), which turns it into a namespace's helpers:
+ * starting a program from a large Node.js process costs milliseconds of its main thread, so an
+ * agent starts its spares while it is idle, not while a CNI invocation waits.
+ */
+export interface HelperSpares {
+  /** Starts spares until `count` are waiting (call it when idle). */
+  refill(): void;
+  /** Ends the waiting spares. */
+  close(): Promise<void>;
+}
+
+interface SparePool extends HelperSpares {
+  take(): Proc | undefined;
+}
+
+/**
+ * Spare helper processes for {@link createResidentRunner} (`spares` option), `count` of them
+ * once {@link HelperSpares.refill} has run.
+ * @example
+ * ```ts
+ * import { createHelperSpares, createResidentRunner } from '@knet/core/linux';
+ * const spares = createHelperSpares(2);
+ * spares.refill();
+ * const runner = createResidentRunner({ spares }); // a namespace's first command takes a spare
+ * ```
+ */
+export function createHelperSpares(count = 1): HelperSpares {
+  const waiting: Proc[] = [];
+  const pool: SparePool = {
+    take() {
+      for (;;) {
+        const p = waiting.shift();
+        if (p === undefined) return undefined;
+        if (!p.exited) return p;
+      }
+    },
+    refill() {
+      for (let i = waiting.filter((p) => !p.exited).length; i < count; i++) {
+        waiting.push(new Proc('sh', ['-c', 'IFS= read -r knet_line && eval "$knet_line"'], GROUP_EXTRA_PIPES));
+      }
+    },
+    async close() {
+      const all = waiting.splice(0);
+      await Promise.all(all.map((p) => p.close()));
+    },
+  };
+  return pool;
+}
+
+/** `TOOL -n NS [GLOBAL...] -force -batch -` on its own (output line-buffered). */
 class BatchHelper {
   readonly channel: BatchChannel;
   readonly proc: Proc;
@@ -336,15 +423,19 @@ class BatchHelper {
     readonly nsId: string | undefined,
   ) {
     let channel: BatchChannel | undefined;
-    // stdbuf: iproute2 writes through stdio, which is block-buffered on a pipe.
-    this.proc = new Proc('stdbuf', ['-oL', tool, '-n', netns, ...globals, '-force', '-batch', '-'], 0, (code, error) => channel?.end(code, error));
+    // stdbuf: iproute2 writes through stdio, which is block-buffered on a pipe, except that with
+    // -j it flushes at the end of each command (json_writer), so that it needs none then.
+    const argv = [tool, '-n', netns, ...globals, '-force', '-batch', '-'];
+    this.proc = globals.includes('-j')
+      ? new Proc(argv[0]!, argv.slice(1), 0, (code, error) => channel?.end(code, error))
+      : new Proc('stdbuf', ['-oL', ...argv], 0, (code, error) => channel?.end(code, error));
     channel = new BatchChannel(key, this.proc.child.stdin!, this.proc.child.stdout!, this.proc.child.stderr!);
     this.channel = channel;
   }
 }
 
 /**
- * The helpers of one namespace, started by one `ip netns exec NS sh`: the shell (standard
+ * The helpers of one namespace, started by one `nsenter --net=/run/netns/NS sh`: the shell (standard
  * input, output and error) and `ip -d -j -force -batch -` on pipes 3, 4 and 5.
  */
 class NetnsGroup {
@@ -355,18 +446,30 @@ class NetnsGroup {
   constructor(
     readonly netns: string,
     readonly nsId: string | undefined,
+    spare?: Proc,
   ) {
     let shell: ShellChannel | undefined;
     let batch: BatchChannel | undefined;
     // The batch tool may end on its own (iproute2 exits on some argument errors) while the shell
     // goes on: its subshell then reports the exit status on the tool's error pipe.
-    const tool = `stdbuf -oL ip ${GROUP_GLOBALS.join(' ')} -force -batch - <&3 >&4 2>&5 3<&- 4>&- 5>&-`;
+    // No stdbuf: with -j, iproute2 flushes its output at the end of each command (json_writer).
+    const tool = `ip ${GROUP_GLOBALS.join(' ')} -force -batch - <&3 >&4 2>&5 3<&- 4>&- 5>&-`;
     const script = `(${tool}; printf '${EXIT_MARK_SH} %d\\n' "$?" >&5) & exec 3<&- 4>&- 5>&- sh`;
-    this.proc = new Proc('ip', ['netns', 'exec', netns, 'sh', '-c', script], 3, (code, error) => {
+    const onExit = (code: number | null, error?: string): void => {
       shell?.end(code);
       batch?.end(code, error ?? shell?.stderrText() ?? '');
-    });
-    const stdio = this.proc.child.stdio;
+    };
+    // nsenter only joins the network namespace; `ip netns exec` also remounts /sys for it (several
+    // milliseconds), which the programs the shell runs do not read (see SHELL_PROGRAMS).
+    const argv = ['nsenter', `--net=${NETNS_RUN_DIR}/${netns}`, 'sh', '-c', script];
+    if (spare !== undefined) {
+      spare.onExit = onExit;
+      (spare.child.stdin as Writable).write(`exec ${argv.map(shQuote).join(' ')}\n`);
+      this.proc = spare;
+    } else {
+      this.proc = new Proc(argv[0]!, argv.slice(1), GROUP_EXTRA_PIPES, onExit);
+    }
+    const stdio = this.proc.child.stdio as unknown as readonly (Readable | Writable)[];
     shell = new ShellChannel(stdio[0] as Writable, stdio[1] as Readable, stdio[2] as Readable);
     batch = new BatchChannel(`ip ${netns} ${GROUP_GLOBALS.join(' ')}`, stdio[3] as Writable, stdio[4] as Readable, stdio[5] as Readable);
     this.shell = shell;
@@ -406,8 +509,9 @@ function fitsGroup(tool: string, globals: readonly string[], lines: readonly (re
  * keeps helpers per namespace and hands each command to them.
  *
  * @remarks
- * Per namespace, one `ip netns exec NS sh` runs a shell and, beside it, `ip -d -j -force -batch -`:
- * `ip netns exec NS PROGRAM...` commands go to the shell (one `fork`, no new `ip netns exec`),
+ * Per namespace, one `nsenter --net=/run/netns/NS sh` runs a shell and, beside it,
+ * `ip -d -j -force -batch -`: `ip netns exec NS sysctl|ethtool ...` commands go to the shell (one
+ * `fork`, no new `ip netns exec`; these programs do not use the private /sys that it mounts),
  * and `ip -n NS` commands whose output `-d -j` cannot change (state changes, or reads with
  * exactly `-d -j`) go to that batch. Other iproute2 commands get a
  * `TOOL -n NS [GLOBAL...] -force -batch -` of their own.
@@ -446,7 +550,7 @@ export function createResidentRunner(options: ResidentRunnerOptions = {}): Resid
     let g = groups.get(netns);
     if (g === undefined || g.proc.exited || g.nsId !== id || id === undefined) {
       g?.proc.kill();
-      g = new NetnsGroup(netns, id);
+      g = new NetnsGroup(netns, id, id === undefined ? undefined : (options.spares as SparePool | undefined)?.take());
       groups.set(netns, g);
     }
     return g;
@@ -487,7 +591,7 @@ export function createResidentRunner(options: ResidentRunnerOptions = {}): Resid
         return h.channel.run(lines, isBatch, timeoutMs, () => h.proc.kill());
       }
     }
-    if (file === 'ip' && args[0] === 'netns' && args[1] === 'exec' && args[2] !== undefined && args.length > 3 && opts.input === undefined) {
+    if (file === 'ip' && args[0] === 'netns' && args[1] === 'exec' && args[2] !== undefined && SHELL_PROGRAMS.has(args[3] ?? '') && opts.input === undefined) {
       const g = group(args[2]);
       return g.shell.run(args.slice(3), timeoutMs, () => g.proc.kill());
     }
@@ -499,6 +603,9 @@ export function createResidentRunner(options: ResidentRunnerOptions = {}): Resid
     groups.clear();
     batches.clear();
     await Promise.all(all);
+  };
+  runner.prepare = (netns) => {
+    group(netns);
   };
   runner.helpers = () => [
     ...[...groups.values()].filter((g) => !g.proc.exited).flatMap((g) => [`sh ${g.netns}`, ...(g.batch.ended ? [] : [`ip ${g.netns} ${GROUP_GLOBALS.join(' ')}`])]),
