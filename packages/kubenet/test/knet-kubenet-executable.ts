@@ -21,6 +21,20 @@ export async function buildKnetKubenetAgent(dir: string): Promise<string> {
   return bundle('../src/bin/knet-kubenet-agent.ts', join(dir, 'knet-kubenet-agent.js'));
 }
 
+/**
+ * The package's `dist/bin` as the build lays it out: `knet-kubenet-cni.js`,
+ * `knet-kubenet-agent.js` and the launcher `knet-kubenet` (which finds the first beside it).
+ */
+export async function buildKnetKubenetBin(dir: string): Promise<{ launcher: string; cni: string; agent: string }> {
+  const cni = await bundle('../src/bin/knet-kubenet-cni.ts', join(dir, 'knet-kubenet-cni.js'));
+  const agent = await buildKnetKubenetAgent(dir);
+  const { cniLauncherScript } = await import('../../core/src/cni/cni-launcher.js');
+  const launcher = join(dir, 'knet-kubenet');
+  writeFileSync(launcher, cniLauncherScript({ name: 'knet-kubenet', entry: 'knet-kubenet-cni.js', relative: true }));
+  chmodSync(launcher, 0o755);
+  return { launcher, cni, agent };
+}
+
 async function bundle(source: string, out: string): Promise<string> {
   const tsup = createRequire(import.meta.url).resolve('tsup');
   // esbuild comes with tsup (a devDependency); only `build` is needed.

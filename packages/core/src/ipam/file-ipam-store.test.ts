@@ -68,6 +68,23 @@ describe('FileIpamStore', () => {
     expect(s.lastReservedIP(0)).toBeUndefined();
   });
 
+  it('held: takes no lock of its own (its caller holds <dir>/lock), but is still entered once at a time', () => {
+    const data = tmp();
+    const s = new FileIpamStore('kubenet', { dataDir: data, locking: 'held' });
+    expect(s.locking).toBe('held');
+    s.lock();
+    try {
+      expect(() => s.lock()).toThrow(expect.objectContaining({ code: 'EBUSY' }));
+      // No lock file was made or locked: another store's flock is free.
+      expect(readdirSync(s.dir)).toEqual([]);
+    } finally {
+      s.unlock();
+    }
+    const r = hostLocalAdd(parseHostLocalConf(conf(data)), s, { containerId: 'c1', ifname: 'eth0' });
+    expect(r.ips[0]?.address).toBe('10.244.1.2/24');
+    expect(readdirSync(s.dir).sort()).toEqual(['10.244.1.2', 'last_reserved_ip.0']);
+  });
+
   it('refuses a second lock from the same store instead of deadlocking', () => {
     const s = new FileIpamStore('kubenet', { dataDir: tmp() });
     s.lock();

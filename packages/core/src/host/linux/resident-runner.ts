@@ -517,8 +517,9 @@ function fitsGroup(tool: string, globals: readonly string[], lines: readonly (re
  * `TOOL -n NS [GLOBAL...] -force -batch -` of their own.
  *
  * What a command returns is what its own process would have returned: standard output; the
- * tool's messages and exit status 1 for a failing line (for a batch, the failing line's number
- * as `Command failed -:N`, and the lines after it are not run); the tool's own exit status when
+ * tool's messages for a failing line, with exit status 1 (iproute2's own process exits with 1,
+ * 2 or 254 depending on the command; `-batch` does not tell which), and for a batch the failing
+ * line's number as `Command failed -:N` (the lines after it are not run); the tool's own exit status when
  * it exits on a line (iproute2 does on some argument errors; a new helper starts for the next
  * command). A warning of a line that worked is its standard error. Commands
  * with standard input other than an iproute2 batch, and everything else, run through
@@ -569,6 +570,9 @@ export function createResidentRunner(options: ResidentRunnerOptions = {}): Resid
 
   const runner = (async (file: string, args: readonly string[], opts: CommandOptions = {}): Promise<CommandResult> => {
     const timeoutMs = opts.timeoutMs ?? 30_000;
+    // A namespace that is not there: its own process says so in its own words.
+    const target = commandNetns(file, args);
+    if (target !== undefined && netnsId(target) === undefined) return fallback(file, args, opts);
     const ipr = parseIproute2(file, args);
     if (ipr !== undefined) {
       let lines: string[][] | undefined;
