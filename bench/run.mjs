@@ -51,12 +51,15 @@ const BENCHES = [
   },
   {
     title:
-      "CNI ADD: knet's kubenet plugin as deployed (the launcher knet-kubenet, knet-kubenet-agent running in the node's namespace) against the reference bridge + host-local (Debian's containernetworking-plugins), median of 100 ADDs each; knet lab up, check and down for 3 nodes × 10 pods (issue 4, root)",
+      "CNI ADD: knet's kubenet plugin as deployed (the launcher knet-kubenet, knet-kubenet-agent running in the node's namespace) against the reference bridge + host-local (Debian's containernetworking-plugins), median of 100 ADDs each, run as Go runtimes run plugins (config and result through pipes) and as Node.js runs them (socket pairs); knet lab up, check and down for 3 nodes × 10 pods (issue 4, root)",
     args: ['bench/lab-and-cni.mjs', '100', '3', '10'],
     fields: [
-      ['knetAddMs', 'knet-kubenet ADD, through the agent (ms)'],
-      ['refAddMs', 'reference bridge + host-local ADD (ms)'],
-      ['ratio', 'knet ÷ reference', 'target ≤ 1.5'],
+      ['knetPipedAddMs', 'knet-kubenet ADD through the agent, pipes (ms)'],
+      ['refPipedAddMs', 'reference bridge + host-local ADD, pipes (ms)'],
+      ['ratioPiped', 'knet ÷ reference, pipes', 'target ≤ 1.5'],
+      ['knetAddMs', 'knet-kubenet ADD through the agent, socket pairs (ms)'],
+      ['refAddMs', 'reference bridge + host-local ADD, socket pairs (ms)'],
+      ['ratio', 'knet ÷ reference, socket pairs', 'target ≤ 1.5'],
       ['refLoopbackBridgeAddMs', 'reference loopback + bridge + host-local, what knet-kubenet does (ms)'],
       ['ratioKubenetEquivalent', 'knet ÷ reference loopback + bridge'],
       ['knetAddP90Ms', 'knet-kubenet ADD through the agent, 90th percentile (ms)'],

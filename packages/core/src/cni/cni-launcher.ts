@@ -23,9 +23,8 @@ function shWord(s: string): string {
  * The text of a CNI plugin launcher: a POSIX shell script that a CNI runtime executes as the
  * plugin. When an agent of the plugin serves the launcher's network namespace
  * (`startCniAgent`), the launcher hands the invocation over and exits with the agent's status,
- * having started no program at all where standard input and output are pipes (as Go runtimes
- * give them), else `cat` for each that is not (and `mkfifo` when all of the agent's reply FIFOs
- * are taken); otherwise it runs the plugin itself with Node.js (`exec node ENTRY`),
+ * having started no program at all where standard input is a pipe (as Go runtimes give it), else
+ * `cat` to copy it (and `mkfifo` when all of the agent's reply FIFOs are taken); otherwise it runs the plugin itself with Node.js (`exec node ENTRY`),
  * so that it works, more slowly, with no agent at all.
  *
  * @remarks If the agent ends in the middle of an invocation, the launcher reports the spec's
@@ -77,7 +76,8 @@ for d in "$agents"/${name}.*; do
   if [ "$out" = fd ]; then
     read -r rc < "$r"
   else
-    { read -r rc && cat; } < "$r"
+    # The agent's answer is JSON text ending in a newline: the shell copies it without a program.
+    { read -r rc && while IFS= read -r l; do printf '%s\\n' "$l"; done && [ -z "$l" ] || printf '%s' "$l"; } < "$r"
   fi
   case "$rc" in
     ''|*[!0-9]*) printf '%s\\n' ${shWord(failure)}; exit 1 ;;

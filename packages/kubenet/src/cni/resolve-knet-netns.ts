@@ -20,6 +20,17 @@ export function resolveKnetNetns(path: string, runDir: string = NETNS_RUN_DIR): 
   } catch {
     return undefined;
   }
+  // The usual case, `/run/netns/knet-...` itself (or through /var/run): no need to look at every
+  // other namespace of the node.
+  const named = /^(?:\/var)?\/run\/netns\/([^/]+)$/.exec(path)?.[1];
+  if (named !== undefined && named.startsWith(KNET_NETNS_PREFIX)) {
+    try {
+      const s = statSync(join(runDir, named));
+      if (s.dev === target.dev && s.ino === target.ino) return named;
+    } catch {
+      // not under runDir: look through all
+    }
+  }
   let names: string[] = [];
   try {
     names = readdirSync(runDir).sort();
