@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { cniLauncherScript } from '@knet/core';
 import { CNI_AGENT_BASE_DIR, cniConformanceCases, cniConformanceSkipReason } from '@knet/core/linux';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { invalidPluginConf, pluginConf } from './conformance-conf.js';
 import { buildKnetKubenetAgent } from './knet-kubenet-executable.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'knet-cni-agent-'));
@@ -48,21 +49,11 @@ async function startAgent(node: string): Promise<{ stop(): Promise<void> }> {
   };
 }
 
-const pluginConf = ({ dataDir }: { dataDir: string }) => ({
-  type: 'knet-kubenet',
-  bridge: 'cbr0',
-  mtu: 1500,
-  isGateway: true,
-  ipMasq: false,
-  hairpinMode: false,
-  promiscMode: true,
-  ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24', gateway: '10.244.1.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir },
-});
 
 const cases = cniConformanceCases({
   executable: launcher,
   pluginConf,
-  invalidPluginConf: (ctx) => ({ ...pluginConf(ctx), hairpinMode: true, promiscMode: true }),
+  invalidPluginConf,
   namespacePrefix: 'knet-cni-kagent-',
   linkKinds: ['veth', 'bridge'],
   nodeAgent: startAgent,

@@ -2,6 +2,7 @@ import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { cniConformanceCases, cniConformanceSkipReason } from '@knet/core/linux';
 import { afterAll, beforeAll, describe, it } from 'vitest';
+import { invalidPluginConf, pluginConf } from './conformance-conf.js';
 import { buildKnetKubenet } from './knet-kubenet-executable.js';
 
 let executable = '/nonexistent/knet-kubenet';
@@ -13,16 +14,6 @@ afterAll(() => rmSync(dirname(executable), { recursive: true, force: true }));
 const skip = cniConformanceSkipReason(['veth', 'bridge']);
 if (skip !== undefined) console.log(`knet-kubenet conformance: the real-namespace cases skip: ${skip}`);
 
-const pluginConf = ({ dataDir }: { dataDir: string }) => ({
-  type: 'knet-kubenet',
-  bridge: 'cbr0',
-  mtu: 1500,
-  isGateway: true,
-  ipMasq: false,
-  hairpinMode: false,
-  promiscMode: true,
-  ipam: { type: 'host-local', ranges: [[{ subnet: '10.244.1.0/24', gateway: '10.244.1.1' }]], routes: [{ dst: '0.0.0.0/0' }], dataDir },
-});
 
 // The cases are built lazily (the executable path is known only after the build).
 const cases = cniConformanceCases({
@@ -30,7 +21,7 @@ const cases = cniConformanceCases({
     return executable;
   },
   pluginConf,
-  invalidPluginConf: (ctx) => ({ ...pluginConf(ctx), hairpinMode: true, promiscMode: true }),
+  invalidPluginConf,
   namespacePrefix: 'knet-cni-kubenet-',
   linkKinds: ['veth', 'bridge'],
 });

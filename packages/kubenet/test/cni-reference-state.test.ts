@@ -1,20 +1,21 @@
 /**
  * The same kernel state as the reference plugins: Debian's `containernetworking-plugins`
  * (loopback, bridge, host-local) driven by knet's CNI runtime, and knet's `knet-kubenet`
- * executable driven by the same runtime, for the same configuration, each in fresh `knet-cni-*`
- * namespaces (a node and two pods). Interfaces, addresses and routes are read back with
+ * plugin driven by the same runtime, for the same configuration, each in fresh `knet-cni-*`
+ * namespaces (a node and two pods): the one-shot executable, and the launcher answered by
+ * `knet-kubenet-agent` running in the node (its fallback removed, so that only the agent can answer). Interfaces, addresses and routes are read back with
  * `ip -j` inside and outside the pods and compared after naming veths by their pod and MACs by
  * their owner.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseCniNetConfList } from '@knet/core';
+import { cniLauncherScript, parseCniNetConfList } from '@knet/core';
 import type { AnyCniResult, CniResult } from '@knet/core';
-import { cniConformanceSkipReason, CniRuntime, createProcessCniExec } from '@knet/core/linux';
+import { CNI_AGENT_BASE_DIR, cniConformanceSkipReason, CniRuntime, createProcessCniExec } from '@knet/core/linux';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKnetKubenet } from './knet-kubenet-executable.js';
+import { buildKnetKubenet, buildKnetKubenetAgent } from './knet-kubenet-executable.js';
 
 const REFERENCE_DIR = ['/usr/lib/cni', '/opt/cni/bin'].find((d) => ['bridge', 'host-local', 'loopback'].every((p) => existsSync(join(d, p))));
 const skip =
@@ -23,12 +24,34 @@ const skip =
 if (skip !== undefined) console.log(`knet-kubenet vs the reference plugins: skipped: ${skip}`);
 
 let executable = '/nonexistent/knet-kubenet';
+let agentJs = '/nonexistent/knet-kubenet-agent.js';
+/** A CNI_PATH directory whose knet-kubenet is the launcher without a fallback. */
+let launcherDir = '/nonexistent';
 beforeAll(async () => {
-  if (skip === undefined) executable = await buildKnetKubenet();
+  if (skip !== undefined) return;
+  executable = await buildKnetKubenet();
+  agentJs = await buildKnetKubenetAgent(dirname(executable));
+  launcherDir = join(dirname(executable), 'launcher');
+  mkdirSync(launcherDir);
+  writeFileSync(join(launcherDir, 'knet-kubenet'), cniLauncherScript({ name: 'knet-kubenet', entry: join(launcherDir, 'absent.js') }));
+  chmodSync(join(launcherDir, 'knet-kubenet'), 0o755);
 }, 60_000);
 afterAll(() => {
   if (skip === undefined) rmSync(dirname(executable), { recursive: true, force: true });
 });
+
+/** Runs knet-kubenet-agent in `node` until stopped. */
+async function startAgent(node: string): Promise<() => Promise<void>> {
+  const child = spawn('ip', ['netns', 'exec', node, process.execPath, agentJs], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const link = join(CNI_AGENT_BASE_DIR, `knet-kubenet.${child.pid}`, 'netns');
+  for (let i = 0; i < 200 && !existsSync(link) && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 25));
+  if (!existsSync(link)) throw new Error(`knet-kubenet-agent did not start in ${node}`);
+  return async () => {
+    child.kill('SIGTERM');
+    await closed;
+  };
+}
 
 function ip(args: readonly string[]): unknown {
   const r = spawnSync('ip', [...args], { encoding: 'utf8' });
@@ -210,19 +233,22 @@ function shape(r: AnyCniResult): unknown {
       ...i,
       name: k === 1 ? 'veth' : i.name,
       mac: i.mac === undefined ? undefined : 'mac',
-      sandbox: i.sandbox?.replace(/knet-cni-(ref|knet)-/, ''),
+      sandbox: i.sandbox?.replace(/knet-cni-(ref|knet|kag)-/, ''),
     })),
   };
 }
 
 describe.skipIf(skip !== undefined)('knet-kubenet leaves the kernel state of loopback + bridge + host-local', () => {
   it.each([
-    ['promiscuous-bridge', { hairpinMode: false, promiscMode: true }],
-    ['hairpin-veth', { hairpinMode: true, promiscMode: false }],
-    ['none', { hairpinMode: false, promiscMode: false }],
-  ])('--hairpin-mode=%s: interfaces, addresses and routes in the node and both pods', async (_mode, mode) => {
+    ['promiscuous-bridge', 'executable', { hairpinMode: false, promiscMode: true }],
+    ['hairpin-veth', 'executable', { hairpinMode: true, promiscMode: false }],
+    ['none', 'executable', { hairpinMode: false, promiscMode: false }],
+    ['promiscuous-bridge', 'agent', { hairpinMode: false, promiscMode: true }],
+    ['hairpin-veth', 'agent', { hairpinMode: true, promiscMode: false }],
+  ])('--hairpin-mode=%s, the %s: interfaces, addresses and routes in the node and both pods', async (_mode, how, mode) => {
     const ref = side('knet-cni-ref-', REFERENCE_DIR as string);
-    const knet = side('knet-cni-knet-', dirname(executable));
+    const knet = how === 'agent' ? side('knet-cni-kag-', launcherDir) : side('knet-cni-knet-', dirname(executable));
+    const stopAgent = how === 'agent' ? await startAgent(knet.node) : undefined;
     try {
       const refNet = parseCniNetConfList(JSON.stringify({ cniVersion: '1.0.0', name: 'kubenet', plugins: [{ type: 'bridge', ...bridgeKeys(mode, join(ref.work, 'data')) }] }));
       const refLo = parseCniNetConfList(JSON.stringify({ cniVersion: '1.0.0', name: 'kubenet-loopback', plugins: [{ type: 'loopback' }] }));
@@ -249,8 +275,10 @@ describe.skipIf(skip !== undefined)('knet-kubenet leaves the kernel state of loo
       await settle([ref.node, ...ref.pods, knet.node, ...knet.pods]);
       expect(snapshot(knet.node, knet.pods)).toEqual(snapshot(ref.node, ref.pods));
     } finally {
+      await stopAgent?.();
       deleteAll('knet-cni-ref-');
       deleteAll('knet-cni-knet-');
+      deleteAll('knet-cni-kag-');
       rmSync(ref.work, { recursive: true, force: true });
       rmSync(knet.work, { recursive: true, force: true });
     }

@@ -4,6 +4,7 @@ import { mkdir, readdir, rm, symlink, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { KnetError } from '../errors/knet-error.js';
+import { isAlive } from '../ipam/file-ipam-store.js';
 import { CNI_AGENT_REPLY_SLOTS } from './cni-agent-slots.js';
 import { CNI_ERROR_CODES } from './cni-error.js';
 
@@ -43,15 +44,6 @@ export interface CniAgent {
 }
 
 const REQUEST_RE = /^(\d+) (fd|file|none) (fd|fifo)(?: (\d+))?$/;
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Reads a pipe (the launcher's standard input, reopened through `/proc/PID/fd/0`) to its end,
