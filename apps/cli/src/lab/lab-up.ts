@@ -12,7 +12,7 @@ import {
   type Host,
   type ManifestInput,
 } from '@knet/core';
-import { createLinuxHost, probeLinuxCapabilities, type LinuxCapabilities } from '@knet/core/linux';
+import { createLinuxHost, createResidentRunner, probeLinuxCapabilities, type LinuxCapabilities } from '@knet/core/linux';
 import { installIptablesProxier, iptablesOptionsForNode } from '@knet/kube-proxy';
 import { UsageError } from '../cli-error.js';
 import { pickPlugin, readInputs } from '../load-cluster.js';
@@ -145,8 +145,10 @@ export async function labUp(o: LabUpOptions): Promise<LabUpResult> {
   const nodes = Object.fromEntries(state.nodes.map((n) => [n.name, names.node(n.name)]));
   writeLabState({ ...base, status: 'building', nodes, pods: [], echoServers: [] });
 
+  // Helpers kept per namespace while the lab is built: a pod's dozen commands start two programs, not a dozen.
+  const runner = createResidentRunner();
   try {
-    const host = createLinuxHost({ namespacePrefix: prefix });
+    const host = createLinuxHost({ namespacePrefix: prefix, runner });
     const echoCount = new Set(
       state.pods
         .filter((p) => p.containers.some((c) => c.ports.some((x) => x.protocol !== 'SCTP')))
@@ -178,7 +180,10 @@ export async function labUp(o: LabUpOptions): Promise<LabUpResult> {
     return { state: final, cluster, elapsedMs: performance.now() - t0 };
   } catch (e) {
     progress.end();
+    await runner.close();
     await removeLab(name).catch(() => undefined);
     throw e;
+  } finally {
+    await runner.close();
   }
 }
