@@ -150,7 +150,8 @@ interface Sandbox {
  * - ADD, CHECK, DEL: the result is in the list's version, names `CNI_IFNAME` in the sandbox with
  *   an address; CHECK passes; DEL leaves no link and no state behind;
  * - DEL twice, DEL of an attachment never added, DEL without `CNI_NETNS`, DEL after the
- *   namespace is gone: all succeed, and the last releases the address;
+ *   namespace is gone: all succeed, and the last releases the address (the kernel then destroys
+ *   the pair with the namespace, which it does within 5 s unless a process is left inside);
  * - an unsupported `cniVersion` is code 1, bad JSON code 6, an invalid config code 7 (before
  *   the plugin touches anything), a missing `CNI_IFNAME` code 4;
  * - `concurrency` (100) ADDs at once, as separate processes, give as many distinct addresses;
@@ -251,6 +252,11 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
     const ip = (r.ips ?? []).find((x) => x.interface === undefined || x.interface === ifIndex);
     check(ip !== undefined, `ADD result has no address for eth0: ${JSON.stringify(result)}`);
     return { address: ip.address };
+  }
+
+  async function waitForNoVeths(node: string, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (links(node).some((l) => l.kind === 'veth') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   }
 
   function assertClean(s: Sandbox): void {
@@ -363,6 +369,9 @@ export function cniConformanceCases(options: CniConformanceOptions): CniConforma
           ipBatch([`netns del ${s.pods[1] as string}`]);
           await s.runtime.delNetworkList(s.list, s.rt(1));
           ipBatch([`netns add ${s.pods[1] as string}`]);
+          // The kernel destroys a deleted namespace, and the veth pair with it, asynchronously
+          // (cleanup_net), and not at all while a process is still inside: wait for it, a while.
+          await waitForNoVeths(s.node, 5_000);
           assertClean(s);
         }),
     },

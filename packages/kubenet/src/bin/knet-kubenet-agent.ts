@@ -118,9 +118,11 @@ const agent = await startCniAgent({
       const plugin = createKubenetLinuxPlugin({ runner, hostNetns, ...(hold !== undefined ? { ipamLocking: 'held' as const } : {}) });
       return await runCniPlugin(plugin, { ...io, ...(read !== undefined ? { stdin: () => read } : {}), isOwnNetns });
     } finally {
-      // Both end while the reply is on its way (the next holder of the lock waits for the release).
+      // The lock is released while the reply is on its way (the next holder waits for the
+      // release); the pod's helpers end first: a plugin leaves no process in the pod's namespace
+      // (one would keep a namespace the runtime deletes, and its veth pair, alive).
       void hold?.release();
-      void podRunner.close();
+      await podRunner.close({ kill: true });
     }
   },
 });

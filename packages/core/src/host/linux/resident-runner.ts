@@ -7,8 +7,11 @@ import { NETNS_RUN_DIR } from './knet-netns.js';
 
 /** A {@link CommandRunner} that keeps its helper processes between commands. */
 export interface ResidentRunner extends CommandRunner {
-  /** Ends every helper process (their standard input is closed) and waits until they have exited. */
-  close(): Promise<void>;
+  /**
+   * Ends every helper process (their standard input is closed, or with `kill` they are killed
+   * at once) and waits until they have exited.
+   */
+  close(options?: { readonly kill?: boolean }): Promise<void>;
   /** The helpers running now, as `TOOL NS [GLOBAL...]` and `sh NS` (for tests and diagnostics). */
   helpers(): string[];
   /** Starts the helpers of `netns` now, ahead of its first command (they start in parallel with other work). */
@@ -602,8 +605,10 @@ export function createResidentRunner(options: ResidentRunnerOptions = {}): Resid
     return fallback(file, args, opts);
   }) as ResidentRunner;
 
-  runner.close = async () => {
-    const all = [...[...groups.values()].map((g) => g.proc.close([3])), ...[...batches.values()].map((h) => h.proc.close())];
+  runner.close = async (o = {}) => {
+    const procs = [...groups.values()].map((g) => g.proc);
+    if (o.kill === true) for (const p of [...procs, ...[...batches.values()].map((h) => h.proc)]) p.kill();
+    const all = [...procs.map((p) => p.close([3])), ...[...batches.values()].map((h) => h.proc.close())];
     groups.clear();
     batches.clear();
     await Promise.all(all);
