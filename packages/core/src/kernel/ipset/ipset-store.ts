@@ -2,6 +2,7 @@ import { KnetError, type KnetErrorCode } from '../../errors/knet-error.js';
 import { hashString } from '../../util/seeded-rng.js';
 import { ipsetElementKey } from './ipset-element.js';
 import type { IpsetCreateOptions, IpsetElement, IpsetEntry, IpsetTestResult, IpsetType } from './ipset-types.js';
+import { jhash2, nativeWord } from '../conntrack/jhash.js';
 
 /**
  * The ipsets of one network namespace.
@@ -423,51 +424,6 @@ export class Ipset {
   }
 }
 
-const rol32 = (x: number, k: number): number => ((x << k) | (x >>> (32 - k))) >>> 0;
-
-/**
- * The kernel's `jhash2` (Bob Jenkins' lookup3 over 32-bit words).
- *
- * @see linux include/linux/jhash.h
- */
-export function jhash2(k: readonly number[], initval: number): number {
-  let len = k.length;
-  let a = (0xdeadbeef + (len << 2) + initval) >>> 0;
-  let b = a;
-  let c = a;
-  let i = 0;
-  while (len > 3) {
-    a = (a + (k[i] ?? 0)) >>> 0;
-    b = (b + (k[i + 1] ?? 0)) >>> 0;
-    c = (c + (k[i + 2] ?? 0)) >>> 0;
-    a = (a - c) >>> 0; a = (a ^ rol32(c, 4)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rol32(a, 6)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rol32(b, 8)) >>> 0; b = (b + a) >>> 0;
-    a = (a - c) >>> 0; a = (a ^ rol32(c, 16)) >>> 0; c = (c + b) >>> 0;
-    b = (b - a) >>> 0; b = (b ^ rol32(a, 19)) >>> 0; a = (a + c) >>> 0;
-    c = (c - b) >>> 0; c = (c ^ rol32(b, 4)) >>> 0; b = (b + a) >>> 0;
-    len -= 3;
-    i += 3;
-  }
-  if (len === 0) return c;
-  if (len >= 3) c = (c + (k[i + 2] ?? 0)) >>> 0;
-  if (len >= 2) b = (b + (k[i + 1] ?? 0)) >>> 0;
-  a = (a + (k[i] ?? 0)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rol32(b, 14)) >>> 0;
-  a = (a ^ c) >>> 0; a = (a - rol32(c, 11)) >>> 0;
-  b = (b ^ a) >>> 0; b = (b - rol32(a, 25)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rol32(b, 16)) >>> 0;
-  a = (a ^ c) >>> 0; a = (a - rol32(c, 4)) >>> 0;
-  b = (b ^ a) >>> 0; b = (b - rol32(a, 14)) >>> 0;
-  c = (c ^ b) >>> 0; c = (c - rol32(b, 24)) >>> 0;
-  return c;
-}
-
-/** A network-order 32-bit value read as a little-endian host word. */
-function be32(x: number): number {
-  return (((x & 0xff) << 24) | (((x >>> 8) & 0xff) << 16) | (((x >>> 16) & 0xff) << 8) | (x >>> 24)) >>> 0;
-}
-
 /** Bytes of a big-endian port in the low half of a little-endian word. */
 function be16lo(port: number): number {
   return ((port >>> 8) & 0xff) | ((port & 0xff) << 8);
@@ -482,15 +438,15 @@ function be16lo(port: number): number {
 function hashKeyWords(type: IpsetType, e: IpsetElement): number[] {
   switch (type) {
     case 'hash:ip':
-      return [be32(e.ip)];
+      return [nativeWord(e.ip)];
     case 'hash:net':
-      return [be32(e.ip), (e.cidr << 24) >>> 0];
+      return [nativeWord(e.ip), (e.cidr << 24) >>> 0];
     case 'hash:ip,port':
-      return [be32(e.ip), (be16lo(e.port) | (e.proto << 16)) >>> 0];
+      return [nativeWord(e.ip), (be16lo(e.port) | (e.proto << 16)) >>> 0];
     case 'hash:ip,port,ip':
-      return [be32(e.ip), be32(e.ip2), (be16lo(e.port) | (e.proto << 16)) >>> 0];
+      return [nativeWord(e.ip), nativeWord(e.ip2), (be16lo(e.port) | (e.proto << 16)) >>> 0];
     case 'hash:ip,port,net':
-      return [be32(e.ip), be32(e.ip2), (be16lo(e.port) | ((e.cidr2 - 1) << 16) | (e.proto << 24)) >>> 0];
+      return [nativeWord(e.ip), nativeWord(e.ip2), (be16lo(e.port) | ((e.cidr2 - 1) << 16) | (e.proto << 24)) >>> 0];
     case 'bitmap:port':
       return [e.port];
   }
