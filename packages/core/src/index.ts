@@ -603,7 +603,18 @@ export { attachTunReader } from './kernel/packet-engine.js';
 export type { TunReader, TunReaderIo } from './kernel/packet-engine.js';
 
 // cni: the bridge plugin (steps shared by bridge-based CNIs, and the plugin itself) — exports added below
-export { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces, VETH_NAME_TRIES } from './cni/bridge-steps.js';
+export {
+  bestEffort,
+  bridgeGatewayOf,
+  ensureBridge,
+  ensureBridgeAddr,
+  formatGoRoute,
+  ipamCniError,
+  randomVethHex,
+  setupVeth,
+  teardownPodInterfaces,
+  VETH_NAME_TRIES,
+} from './cni/bridge-steps.js';
 export type { EnsureBridgeOptions, SetupVethOptions } from './cni/bridge-steps.js';
 export { createBridgeCniPlugin } from './cni/bridge-cni-plugin.js';
 export type { BridgeCniPluginOptions } from './cni/bridge-cni-plugin.js';

@@ -2,11 +2,11 @@ import type { Host } from '../host/host.js';
 import type { LinkInfo } from '../host/types.js';
 import { formatIpv4, parseIpv4, prefixMask } from '../ip/ipv4.js';
 import type { HostLocalConfig } from '../ipam/host-local-conf.js';
-import { hostLocalAdd, hostLocalCheck, hostLocalDel, type HostLocalIpConfig } from '../ipam/host-local.js';
+import { hostLocalAdd, hostLocalCheck, hostLocalDel } from '../ipam/host-local.js';
 import type { IpamStore } from '../ipam/ipam-store.js';
 import { isKnetError } from '../errors/knet-error.js';
-import { parseBridgeCniConf, type BridgeCniConf } from './bridge-cni-conf.js';
-import { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth } from './bridge-steps.js';
+import { parseBridgeCniConf } from './bridge-cni-conf.js';
+import { bestEffort, bridgeGatewayOf, ensureBridge, ensureBridgeAddr, formatGoRoute, ipamCniError, randomVethHex, setupVeth } from './bridge-steps.js';
 import { CNI_ERROR_CODES, CniError } from './cni-error.js';
 import { convertCniResult } from './cni-result.js';
 import { parsePrevResult, type CniCmdArgs, type CniPlugin } from './cni-skel.js';
@@ -29,28 +29,8 @@ export interface BridgeCniPluginOptions {
   readonly about?: string;
 }
 
-function randomHex(): string {
-  const b = new Uint8Array(4);
-  globalThis.crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
-function ipamError(e: unknown): unknown {
-  if (isKnetError(e, 'EBUSY') && e.details['reason'] === 'lock-timeout') return new CniError(CNI_ERROR_CODES.ErrTryAgainLater, e.message);
-  return e;
-}
-
 function fail(msg: string): never {
   throw new CniError(CNI_ERROR_CODES.ErrInternal, msg);
-}
-
-function gatewayOf(ip: HostLocalIpConfig, conf: BridgeCniConf): string | undefined {
-  if (ip.gateway !== '') return ip.gateway;
-  return conf.isGateway ? formatIpv4(((ip.ip & prefixMask(ip.prefixlen)) >>> 0) + 1) : undefined;
-}
-
-function formatRoute(r: CniRoute): string {
-  return `{Dst:${r.dst} GW:${r.gw ?? '<nil>'}}`;
 }
 
 /**
@@ -89,7 +69,7 @@ function formatRoute(r: CniRoute): string {
  */
 export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugin {
   const { host } = options;
-  const hex = options.hex ?? randomHex;
+  const hex = options.hex ?? randomVethHex;
   const hostNetnsOf = async (): Promise<string> => (typeof options.hostNetns === 'string' ? options.hostNetns : options.hostNetns());
   const podNetnsOf = async (path: string): Promise<string | undefined> => (options.podNetns === undefined ? path : options.podNetns(path));
   const owner = (a: CniCmdArgs): { containerId: string; ifname: string } => ({ containerId: a.containerId, ifname: a.ifname });
@@ -125,12 +105,12 @@ export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugi
       try {
         ipam = hostLocalAdd(conf.ipam, store, owner(a));
       } catch (e) {
-        throw ipamError(e);
+        throw ipamCniError(e);
       }
       allocated = true;
       if (ipam.ips.length === 0) fail('IPAM plugin returned missing IP config');
 
-      const ips = ipam.ips.map((ip) => ({ ip, gateway: gatewayOf(ip, conf) }));
+      const ips = ipam.ips.map((ip) => ({ ip, gateway: bridgeGatewayOf(ip, conf.isGateway) }));
       const routes: CniRoute[] = ipam.routes.map((r) => ({ dst: r.dst, ...(r.gw !== undefined ? { gw: r.gw } : {}) }));
       const firstGateway = ips.find((i) => i.gateway !== undefined)?.gateway;
       if (conf.isDefaultGateway && !routes.some((r) => r.dst === '0.0.0.0/0' && r.gw !== undefined) && firstGateway !== undefined) {
@@ -198,7 +178,7 @@ export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugi
     try {
       hostLocalDel(conf.ipam, options.ipamStore(conf.ipam), owner(a));
     } catch (e) {
-      throw ipamError(e);
+      throw ipamCniError(e);
     }
     if (conf.ipMasq) await teardownIpMasq(host, await hostNetnsOf(), await ipMasqChainName(conf.name, a.containerId));
   }
@@ -210,7 +190,7 @@ export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugi
     try {
       hostLocalCheck(conf.ipam, options.ipamStore(conf.ipam), owner(a));
     } catch (e) {
-      throw ipamError(e);
+      throw ipamCniError(e);
     }
     const prev = parsePrevResult(a);
     if (prev === undefined) fail('Required prevResult missing');
@@ -265,7 +245,7 @@ export function createBridgeCniPlugin(options: BridgeCniPluginOptions): CniPlugi
     }
     for (const r of result.routes ?? []) {
       const dst = r.dst === '0.0.0.0/0' ? 'default' : r.dst.endsWith('/32') ? r.dst.slice(0, -3) : r.dst;
-      if (!podRoutes.some((x) => x.dst === dst && (r.gw === undefined || x.gateway === r.gw))) fail(`Expected Route ${formatRoute(r)} not found in routing table`);
+      if (!podRoutes.some((x) => x.dst === dst && (r.gw === undefined || x.gateway === r.gw))) fail(`Expected Route ${formatGoRoute(r)} not found in routing table`);
     }
   }
 

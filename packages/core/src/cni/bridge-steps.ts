@@ -2,6 +2,10 @@ import { KnetError, isKnetError } from '../errors/knet-error.js';
 import type { Host } from '../host/host.js';
 import type { Mac } from '../ip/mac.js';
 import type { LinkInfo } from '../host/types.js';
+import { formatIpv4, prefixMask } from '../ip/ipv4.js';
+import type { HostLocalIpConfig } from '../ipam/host-local.js';
+import { CNI_ERROR_CODES, CniError } from './cni-error.js';
+import type { CniRoute } from './cni-types.js';
 
 /**
  * Runs a write whose failure the real plugins ignore (`_, _ = sysctl.Sysctl(...)`): a
@@ -174,4 +178,28 @@ export async function teardownPodInterfaces(host: Host, podNetns: string, ifname
   } catch (e) {
     if (!isKnetError(e, 'ENODEV')) throw e;
   }
+}
+
+/** Four random bytes as eight lowercase hex characters (Web Crypto): the suffix of a host veth name (`veth` + 8 hex). */
+export function randomVethHex(): string {
+  const b = new Uint8Array(4);
+  globalThis.crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/** host-local's store and allocator errors as a bridge plugin reports them: a lock wait is code 11 (try again later). */
+export function ipamCniError(e: unknown): unknown {
+  if (isKnetError(e, 'EBUSY') && e.details['reason'] === 'lock-timeout') return new CniError(CNI_ERROR_CODES.ErrTryAgainLater, e.message);
+  return e;
+}
+
+/** The bridge plugin's gateway for an address: its own, else with `isGateway` the network address + 1. */
+export function bridgeGatewayOf(ip: HostLocalIpConfig, isGateway: boolean): string | undefined {
+  if (ip.gateway !== '') return ip.gateway;
+  return isGateway ? formatIpv4(((ip.ip & prefixMask(ip.prefixlen)) >>> 0) + 1) : undefined;
+}
+
+/** Go's `%+v` of a route, as the bridge plugin's CHECK messages print it (abbreviated to Dst and GW). */
+export function formatGoRoute(r: CniRoute): string {
+  return `{Dst:${r.dst} GW:${r.gw ?? '<nil>'}}`;
 }

@@ -1,17 +1,20 @@
 import {
+  bridgeGatewayOf,
   CNI_ERROR_CODES,
   CNI_SPEC_VERSIONS,
   CniError,
   convertCniResult,
+  formatGoRoute,
   formatIpv4,
   hostLocalAdd,
   hostLocalCheck,
   hostLocalDel,
   hostLocalGc,
-  isKnetError,
+  ipamCniError,
   parsePrevResult,
   parseIpv4,
   prefixMask,
+  randomVethHex,
 } from '@knet/core';
 import type {
   CniCmdArgs,
@@ -20,14 +23,12 @@ import type {
   CniResult,
   CniRoute,
   HostLocalConfig,
-  HostLocalIpConfig,
   Host,
   IpamStore,
   LinkInfo,
 } from '@knet/core';
 import { bestEffort, ensureBridge, ensureBridgeAddr, setupVeth, teardownPodInterfaces } from '../bridge-steps.js';
 import { parseKubenetCniConf } from './kubenet-cni-conf.js';
-import type { KubenetCniConf } from './kubenet-cni-conf.js';
 
 /** Options of {@link createKubenetCniPlugin}. */
 export interface KubenetCniPluginOptions {
@@ -48,18 +49,6 @@ export interface KubenetCniPluginOptions {
   readonly about?: string;
 }
 
-function randomHex(): string {
-  const b = new Uint8Array(4);
-  globalThis.crypto.getRandomValues(b);
-  return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
-}
-
-/** Errors of the store and allocator as the plugin reports them: a lock wait is code 11. */
-function ipamError(e: unknown): unknown {
-  if (isKnetError(e, 'EBUSY') && e.details['reason'] === 'lock-timeout') return new CniError(CNI_ERROR_CODES.ErrTryAgainLater, e.message);
-  return e;
-}
-
 /**
  * Runs two independent chains of steps at once and waits for both; the first failure (in
  * argument order) is thrown once both have ended, so that cleanup never races a step.
@@ -73,17 +62,6 @@ async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
 
 function fail(msg: string): never {
   throw new CniError(CNI_ERROR_CODES.ErrInternal, msg);
-}
-
-/** The bridge plugin's gateway for an address without one: the network address + 1. */
-function gatewayOf(ip: HostLocalIpConfig, conf: KubenetCniConf): string | undefined {
-  if (ip.gateway !== '') return ip.gateway;
-  return conf.isGateway ? formatIpv4(((ip.ip & prefixMask(ip.prefixlen)) >>> 0) + 1) : undefined;
-}
-
-/** Go's `%+v` of a route, as the bridge plugin's CHECK messages print it (abbreviated to Dst and GW). */
-function formatRoute(r: CniRoute): string {
-  return `{Dst:${r.dst} GW:${r.gw ?? '<nil>'}}`;
 }
 
 /**
@@ -131,7 +109,7 @@ function formatRoute(r: CniRoute): string {
  */
 export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlugin {
   const { host } = options;
-  const hex = options.hex ?? randomHex;
+  const hex = options.hex ?? randomVethHex;
   const hostNetnsOf = async (): Promise<string> => (typeof options.hostNetns === 'string' ? options.hostNetns : options.hostNetns());
   const podNetnsOf = async (path: string): Promise<string | undefined> => (options.podNetns === undefined ? path : options.podNetns(path));
   const owner = (a: CniCmdArgs): { containerId: string; ifname: string } => ({ containerId: a.containerId, ifname: a.ifname });
@@ -173,12 +151,12 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
       try {
         ipam = hostLocalAdd(conf.ipam, store, owner(a));
       } catch (e) {
-        throw ipamError(e);
+        throw ipamCniError(e);
       }
       allocated = true;
       if (ipam.ips.length === 0) fail('IPAM plugin returned missing IP config');
 
-      const ips = ipam.ips.map((ip) => ({ ip, gateway: gatewayOf(ip, conf) }));
+      const ips = ipam.ips.map((ip) => ({ ip, gateway: bridgeGatewayOf(ip, conf.isGateway) }));
       const routes: CniRoute[] = ipam.routes.map((r) => ({ dst: r.dst, ...(r.gw !== undefined ? { gw: r.gw } : {}) }));
       const firstGateway = ips.find((i) => i.gateway !== undefined)?.gateway;
       if (conf.isDefaultGateway && !routes.some((r) => r.dst === '0.0.0.0/0' && r.gw !== undefined) && firstGateway !== undefined) {
@@ -240,7 +218,7 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
     try {
       hostLocalDel(conf.ipam, options.ipamStore(conf.ipam), owner(a));
     } catch (e) {
-      throw ipamError(e);
+      throw ipamCniError(e);
     }
     if (a.netns === '') return;
     const pod = await podNetnsOf(a.netns);
@@ -255,7 +233,7 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
     try {
       hostLocalCheck(conf.ipam, options.ipamStore(conf.ipam), owner(a));
     } catch (e) {
-      throw ipamError(e);
+      throw ipamCniError(e);
     }
     const prev = parsePrevResult(a);
     if (prev === undefined) fail('Required prevResult missing');
@@ -321,7 +299,7 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
     for (const r of result.routes ?? []) {
       const dst = r.dst === '0.0.0.0/0' ? 'default' : r.dst.endsWith('/32') ? r.dst.slice(0, -3) : r.dst;
       if (!podRoutes.some((x) => x.dst === dst && (r.gw === undefined || x.gateway === r.gw))) {
-        fail(`Expected Route ${formatRoute(r)} not found in routing table`);
+        fail(`Expected Route ${formatGoRoute(r)} not found in routing table`);
       }
     }
   }
@@ -341,7 +319,7 @@ export function createKubenetCniPlugin(options: KubenetCniPluginOptions): CniPlu
       try {
         hostLocalGc(options.ipamStore(conf.ipam), valid);
       } catch (e) {
-        throw ipamError(e);
+        throw ipamCniError(e);
       }
     },
     status(a) {
